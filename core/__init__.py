@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: settings, identity, errors, pagination, database helpers."""

@@ -1,0 +1,41 @@
+"""Database engine choice and the transaction helper every write goes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from core.settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.database_url:
+        return PostgresEngine(config={"dsn": settings.database_url})
+    # `timeout` is sqlite3's busy timeout; writers also take the lock up front (see below).
+    return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+
+
+def write_transaction(engine: Engine) -> Any:
+    """A transaction for read-then-write work.
+
+    SQLite upgrades a deferred read transaction to a write lock lazily and fails
+    with "database is locked" under concurrency; IMMEDIATE takes the lock first.
+    """
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def start_database(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool()
+    elif isinstance(engine, SQLiteEngine):
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+
+
+async def stop_database(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

@@ -1,0 +1,73 @@
+"""OpenAPI pieces the framework cannot infer: bodies read by hand, identity parameters."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.params import HeaderParameter, QueryParameter
+
+IDENTITY_PARAMETERS = {
+    "x_role": HeaderParameter(
+        name="X-ROLE",
+        annotation=str | None,
+        required=False,
+        description="customer or admin (or the `role` query parameter; the header wins).",
+    ),
+    "x_user": HeaderParameter(
+        name="X-USER",
+        annotation=str | None,
+        required=False,
+        description="The caller's e-mail (or the `user` query parameter; the header wins).",
+    ),
+    "role": QueryParameter(
+        name="role", annotation=str | None, required=False, description="Fallback for X-ROLE."
+    ),
+    "user": QueryParameter(
+        name="user", annotation=str | None, required=False, description="Fallback for X-USER."
+    ),
+}
+
+FILES_PROPERTY = {
+    "type": "array",
+    "items": {"type": "string", "format": "binary"},
+    "description": "Any number of files, each sent under the repeated field `attachments`.",
+}
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace msgspec's `$defs` references by the definitions themselves."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node
+
+
+def struct_schema(struct: type) -> dict[str, Any]:
+    schema = msgspec.json.schema(struct)
+    return _inline(schema, schema.pop("$defs", {}))
+
+
+def body_operation(struct: type, *, with_files: bool) -> type[Operation]:
+    """An Operation class whose request body is `struct` as JSON, and as a form with files."""
+    schema = struct_schema(struct)
+    content = {"application/json": OpenAPIMediaType(schema=schema)}  # type: ignore[arg-type]
+    if with_files:
+        form = copy.deepcopy(schema)
+        form["properties"]["attachments"] = FILES_PROPERTY
+        content["multipart/form-data"] = OpenAPIMediaType(schema=form)  # type: ignore[arg-type]
+    body = RequestBody(content=content, required=True)
+
+    @dataclass
+    class BodyOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return BodyOperation

@@ -1,0 +1,79 @@
+"""Page-number pagination with the prototype's body and its "Invalid page." rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request
+
+from core.errors import NotFound
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T]):
+    count: int
+    next: str | None
+    previous: str | None
+    page: int
+    page_size: int
+    results: list[T]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def page_request(page: str | None, page_size: str | None, default_size: int, max_size: int) -> PageRequest:
+    """Parse `?page=` and `?page_size=`; a bad page is a 404, a bad size falls back to the default."""
+    number = 1
+    if page is not None:
+        try:
+            number = int(page)
+        except ValueError:
+            raise NotFound("Invalid page.") from None
+        if number < 1:
+            raise NotFound("Invalid page.")
+    size = default_size
+    if page_size is not None:
+        try:
+            size = int(page_size)
+        except ValueError:
+            size = default_size
+        size = default_size if size < 1 else min(size, max_size)
+    return PageRequest(number=number, size=size)
+
+
+def check_in_range(request: PageRequest, count: int) -> None:
+    """Past the last page is a 404, except page 1 of an empty list."""
+    last = max(1, -(-count // request.size))
+    if request.number > last:
+        raise NotFound("Invalid page.")
+
+
+def _page_url(request: Request[Any, Any, Any], number: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    if number > 1:
+        params.append(("page", str(number)))
+    return str(request.url.with_replacements(query=urlencode(params)))
+
+
+def build_page(request: Request[Any, Any, Any], page: PageRequest, count: int, results: list[T]) -> Page[T]:
+    has_next = page.offset + len(results) < count
+    return Page(
+        count=count,
+        next=_page_url(request, page.number + 1) if has_next else None,
+        previous=_page_url(request, page.number - 1) if page.number > 1 else None,
+        page=page.number,
+        page_size=page.size,
+        results=results,
+    )

@@ -1,0 +1,1 @@
+"""The tickets area: tables, schemas, services, controllers and staff UI config."""

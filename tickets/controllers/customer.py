@@ -1,0 +1,95 @@
+"""Customers open and follow their own tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+
+from core.bodies import read_body
+from core.identity import Caller, Role, provide_caller, requires_role
+from core.openapi import IDENTITY_PARAMETERS, body_operation
+from core.pagination import Page, build_page, page_request
+from tickets.queries import owned_by
+from tickets.schemas import CommentCreate, CommentOut, TicketCreate, TicketDetail, TicketOut
+from tickets.services import Actor, TicketService
+
+
+class CustomerTicketController(Controller):
+    path = "/customer/tickets"
+    tags = ["customer"]
+    guards = [requires_role(Role.customer)]
+    parameters = IDENTITY_PARAMETERS
+    dependencies = {"caller": Provide(provide_caller)}
+
+    @post(
+        "/",
+        operation_id="createCustomerTicket",
+        summary="Open a ticket (JSON, or multipart with `attachments` files)",
+        operation_class=body_operation(TicketCreate, with_files=True),
+    )
+    async def create_ticket(
+        self,
+        request: Request[Any, Any, Any],
+        tickets: NamedDependency[TicketService],
+        caller: NamedDependency[Caller],
+    ) -> TicketDetail:
+        data, files = await read_body(request, TicketCreate)
+        return await tickets.open_for_customer(data, files, caller.email)
+
+    @get("/", operation_id="listCustomerTickets", summary="The caller's own tickets, newest first")
+    async def list_tickets(
+        self,
+        request: Request[Any, Any, Any],
+        tickets: NamedDependency[TicketService],
+        caller: NamedDependency[Caller],
+        page: FromQuery[str | None] = None,
+        page_size: FromQuery[str | None] = None,
+    ) -> Page[TicketOut]:
+        settings = request.app.state.settings
+        wanted = page_request(page, page_size, settings.page_size, settings.max_page_size)
+        count, results = await tickets.list_page([owned_by(caller.email)], wanted)
+        return build_page(request, wanted, count, results)
+
+    @get("/{ticket_id:int}", operation_id="getCustomerTicket", summary="One own ticket with comments")
+    async def get_ticket(
+        self,
+        ticket_id: FromPath[int],
+        tickets: NamedDependency[TicketService],
+        caller: NamedDependency[Caller],
+    ) -> TicketDetail:
+        return await tickets.detail(ticket_id, [owned_by(caller.email)])
+
+    @post(
+        "/{ticket_id:int}/comments",
+        operation_id="commentOnCustomerTicket",
+        summary="Add a comment to an own ticket",
+        operation_class=body_operation(CommentCreate, with_files=False),
+    )
+    async def add_comment(
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: FromPath[int],
+        tickets: NamedDependency[TicketService],
+        caller: NamedDependency[Caller],
+    ) -> CommentOut:
+        data, _ = await read_body(request, CommentCreate, files_allowed=False)
+        actor = Actor(name=caller.email, role=Role.customer)
+        return await tickets.add_comment(ticket_id, data, actor, [owned_by(caller.email)])
+
+    @post(
+        "/{ticket_id:int}/close",
+        status_code=200,
+        operation_id="closeCustomerTicket",
+        summary="Close an own ticket once it is resolved",
+    )
+    async def close_ticket(
+        self,
+        ticket_id: FromPath[int],
+        tickets: NamedDependency[TicketService],
+        caller: NamedDependency[Caller],
+    ) -> TicketDetail:
+        actor = Actor(name=caller.email, role=Role.customer)
+        return await tickets.close_by_customer(ticket_id, actor, [owned_by(caller.email)])
