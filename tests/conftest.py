@@ -21,7 +21,7 @@ os.environ["MEDIA_ROOT"] = str(_TMP / "media")
 os.environ["APP_ENV"] = "development"
 os.environ["EXTERNAL_TICKET_API_KEY"] = "dev-external-api-key"
 os.environ["API_PAGE_SIZE"] = "20"
-os.environ.pop("CORS_ALLOWED_ORIGINS", None)
+os.environ["CORS_ALLOWED_ORIGINS"] = "http://localhost:3000,http://127.0.0.1:3000"
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
