@@ -26,6 +26,10 @@ class UnsupportedMediaType(DomainError):
     status_code = 415
 
 
+def has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
 def _field_problem(error: msgspec.ValidationError) -> FieldError:
     """Turn msgspec's message ("Expected `int`, got `str` - at `$.priority`") into key + message."""
     cause = error.__cause__
@@ -42,6 +46,10 @@ def _field_problem(error: msgspec.ValidationError) -> FieldError:
 
 
 def convert(payload: dict[str, Any], type_: type[T], *, strict: bool = True) -> T:
+    """Validate into `type_`; text holding NUL characters is refused (PostgreSQL cannot store it)."""
+    with_nul = [FieldError(k, "Null characters are not allowed.") for k, v in payload.items() if has_nul(v)]
+    if with_nul:
+        raise invalid_fields(with_nul)
     try:
         return msgspec.convert(payload, type_, strict=strict)
     except msgspec.ValidationError as error:
@@ -54,6 +62,8 @@ async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
         payload = msgspec.json.decode(body) if body.strip() else None
     except msgspec.DecodeError as error:
         raise BadRequest(f"Malformed JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest("Malformed JSON: nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadRequest("The request body must be a JSON object")
     return payload

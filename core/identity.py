@@ -16,7 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from core.errors import BadRequest, Forbidden
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 EMAIL_MAX_LENGTH = 254
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import HeaderParameter, QueryParameter
 
@@ -71,3 +72,36 @@ def body_operation(struct: type, *, with_files: bool) -> type[Operation]:
             self.request_body = body
 
     return BodyOperation
+
+
+class ErrorDetail(msgspec.Struct):
+    key: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct):
+    """Every error: the status code again, one sentence, and field problems for validation errors."""
+
+    status_code: int
+    detail: str
+    extra: list[ErrorDetail] | None = None
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input or missing/invalid identity",
+    403: "Wrong role, or invalid or missing API key",
+    404: "Not found (or not the caller's), or an invalid page",
+    409: "The ticket's state does not allow this",
+    413: "An attachment or the whole request is too large",
+    415: "The body is neither JSON nor a form",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the errors an operation can answer with."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorBody, description=_ERROR_DESCRIPTIONS[code], generate_examples=False
+        )
+        for code in codes
+    }

@@ -10,8 +10,9 @@ from typing import Any
 from litestar.datastructures import UploadFile
 from piccolo.engine.base import Engine
 
+from core.bodies import has_nul
 from core.db import write_transaction
-from core.errors import BadRequest, Conflict, NotFound
+from core.errors import BadRequest, Conflict, FieldError, NotFound, invalid_fields
 from core.pagination import PageRequest, check_in_range
 from tickets import queries
 from tickets.enums import EventKind, Role, Source, Status
@@ -49,6 +50,12 @@ class TicketFilters:
     assigned_to: str | None = None
     source: Source | None = None
     q: str | None = None
+
+    def __post_init__(self) -> None:
+        texts = {"category": self.category, "assigned_to": self.assigned_to, "q": self.q}
+        bad = [key for key, value in texts.items() if has_nul(value)]
+        if bad:
+            raise invalid_fields([FieldError(key, "Null characters are not allowed.") for key in bad])
 
     def where(self) -> list[Any]:
         clauses: list[Any] = []

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 
 from core.bodies import read_body, read_json_object, reject_unknown
 from core.identity import Caller, Role, provide_caller, requires_role
-from core.openapi import IDENTITY_PARAMETERS, body_operation
+from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
 from core.pagination import Page, build_page, page_request
 from tickets.enums import Priority, Source, Status
 from tickets.schemas import CommentCreate, CommentOut, TicketDetail, TicketOut, TicketStats, TicketUpdate
@@ -26,7 +26,12 @@ class AdminTicketController(Controller):
     parameters = IDENTITY_PARAMETERS
     dependencies = {"caller": Provide(provide_caller)}
 
-    @get("/", operation_id="listAdminTickets", summary="All tickets, filtered and searched, newest first")
+    @get(
+        "/",
+        operation_id="listAdminTickets",
+        responses=error_responses(400, 403, 404),
+        summary="All tickets, filtered and searched, newest first",
+    )
     async def list_tickets(
         self,
         request: Request[Any, Any, Any],
@@ -47,13 +52,19 @@ class AdminTicketController(Controller):
         return build_page(request, wanted, count, results)
 
     @get(
-        "/stats", operation_id="getTicketStats", summary="Ticket counts by status, priority, source, category"
+        "/stats",
+        operation_id="getTicketStats",
+        responses=error_responses(400, 403),
+        summary="Ticket counts by status, priority, source, category",
     )
     async def stats(self, tickets: NamedDependency[TicketService]) -> TicketStats:
         return await tickets.stats()
 
     @get(
-        "/{ticket_id:int}", operation_id="getAdminTicket", summary="Any ticket with comments and attachments"
+        "/{ticket_id:int}",
+        operation_id="getAdminTicket",
+        responses=error_responses(400, 403, 404),
+        summary="Any ticket with comments and attachments",
     )
     async def get_ticket(
         self, ticket_id: FromPath[int], tickets: NamedDependency[TicketService]
@@ -63,6 +74,7 @@ class AdminTicketController(Controller):
     @put(
         "/{ticket_id:int}",
         operation_id="updateTicket",
+        responses=error_responses(400, 403, 404),
         summary="Change status, priority, category, assignee, title or description",
         operation_class=UPDATE_OPERATION,
     )
@@ -78,6 +90,7 @@ class AdminTicketController(Controller):
     @patch(
         "/{ticket_id:int}",
         operation_id="patchTicket",
+        responses=error_responses(400, 403, 404),
         summary="Same as PUT: a partial update",
         operation_class=UPDATE_OPERATION,
     )
@@ -93,6 +106,7 @@ class AdminTicketController(Controller):
     @post(
         "/{ticket_id:int}/comments",
         operation_id="commentOnAdminTicket",
+        responses=error_responses(400, 403, 404, 415),
         summary="Add an agent comment",
         operation_class=body_operation(CommentCreate, with_files=False),
     )

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 
 from core.bodies import read_body
 from core.identity import Caller, Role, provide_caller, requires_role
-from core.openapi import IDENTITY_PARAMETERS, body_operation
+from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
 from core.pagination import Page, build_page, page_request
 from tickets.queries import owned_by
 from tickets.schemas import CommentCreate, CommentOut, TicketCreate, TicketDetail, TicketOut
@@ -27,6 +27,7 @@ class CustomerTicketController(Controller):
     @post(
         "/",
         operation_id="createCustomerTicket",
+        responses=error_responses(400, 403, 413, 415),
         summary="Open a ticket (JSON, or multipart with `attachments` files)",
         operation_class=body_operation(TicketCreate, with_files=True),
     )
@@ -39,7 +40,12 @@ class CustomerTicketController(Controller):
         data, files = await read_body(request, TicketCreate)
         return await tickets.open_for_customer(data, files, caller.email)
 
-    @get("/", operation_id="listCustomerTickets", summary="The caller's own tickets, newest first")
+    @get(
+        "/",
+        operation_id="listCustomerTickets",
+        responses=error_responses(400, 403, 404),
+        summary="The caller's own tickets, newest first",
+    )
     async def list_tickets(
         self,
         request: Request[Any, Any, Any],
@@ -53,7 +59,12 @@ class CustomerTicketController(Controller):
         count, results = await tickets.list_page([owned_by(caller.email)], wanted)
         return build_page(request, wanted, count, results)
 
-    @get("/{ticket_id:int}", operation_id="getCustomerTicket", summary="One own ticket with comments")
+    @get(
+        "/{ticket_id:int}",
+        operation_id="getCustomerTicket",
+        responses=error_responses(400, 403, 404),
+        summary="One own ticket with comments",
+    )
     async def get_ticket(
         self,
         ticket_id: FromPath[int],
@@ -65,6 +76,7 @@ class CustomerTicketController(Controller):
     @post(
         "/{ticket_id:int}/comments",
         operation_id="commentOnCustomerTicket",
+        responses=error_responses(400, 403, 404, 415),
         summary="Add a comment to an own ticket",
         operation_class=body_operation(CommentCreate, with_files=False),
     )
@@ -83,6 +95,7 @@ class CustomerTicketController(Controller):
         "/{ticket_id:int}/close",
         status_code=200,
         operation_id="closeCustomerTicket",
+        responses=error_responses(400, 403, 404, 409),
         summary="Close an own ticket once it is resolved",
     )
     async def close_ticket(

@@ -13,7 +13,7 @@ from litestar.params import HeaderParameter
 
 from core.bodies import read_body
 from core.errors import Forbidden
-from core.openapi import body_operation
+from core.openapi import body_operation, error_responses
 from tickets.schemas import ExternalTicketCreate, ExternalTicketReceipt
 from tickets.services import TicketService
 
@@ -41,6 +41,7 @@ class ExternalTicketController(Controller):
     @post(
         "/",
         operation_id="ingestExternalTicket",
+        responses=error_responses(400, 403, 413, 415),
         summary="Ingest a partner ticket (JSON, or multipart with `attachments` files)",
         operation_class=body_operation(ExternalTicketCreate, with_files=True),
     )

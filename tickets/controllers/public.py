@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import File
 
+from core.openapi import error_responses
 from tickets import queries
 from tickets.schemas import CategoryOut
 from tickets.services import TicketService
@@ -25,6 +26,7 @@ class PublicController(Controller):
     @get(
         "/media/{path:path}",
         operation_id="downloadAttachment",
+        responses=error_responses(404),
         summary="Download an attachment: the exact bytes uploaded",
     )
     async def download_attachment(self, path: FromPath[str], tickets: NamedDependency[TicketService]) -> File:
