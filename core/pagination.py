@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
+from litestar.params import FromQuery
 
 from core.errors import NotFound
 
@@ -58,6 +59,16 @@ def check_in_range(request: PageRequest, count: int) -> None:
     last = max(1, -(-count // request.size))
     if request.number > last:
         raise NotFound("Invalid page.")
+
+
+async def provide_page_request(
+    request: Request[Any, Any, Any],
+    page: FromQuery[str | None] = None,
+    page_size: FromQuery[str | None] = None,
+) -> PageRequest:
+    """`?page=` (1-based) and `?page_size=` (default API_PAGE_SIZE, capped at 100)."""
+    settings = request.app.state.settings
+    return page_request(page, page_size, settings.page_size, settings.max_page_size)
 
 
 def _page_url(request: Request[Any, Any, Any], number: int) -> str:

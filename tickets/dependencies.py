@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.params import FromQuery
 
-from tickets.services import TicketService
+from tickets.enums import Priority, Source, Status
+from tickets.services import TicketFilters, TicketService
 
 
 def media_url_for(request: Request[Any, Any, Any]):
@@ -17,3 +19,15 @@ def media_url_for(request: Request[Any, Any, Any]):
 async def provide_ticket_service(request: Request[Any, Any, Any]) -> TicketService:
     state = request.app.state
     return TicketService(engine=state.engine, store=state.attachment_store, media_url=media_url_for(request))
+
+
+async def provide_ticket_filters(
+    status: FromQuery[Status | None] = None,
+    priority: FromQuery[Priority | None] = None,
+    category: FromQuery[str | None] = None,
+    assigned_to: FromQuery[str | None] = None,
+    source: FromQuery[Source | None] = None,
+    q: FromQuery[str | None] = None,
+) -> TicketFilters:
+    """The admin list's filters: exact matches (enums validated), and `q`, a text search."""
+    return TicketFilters(status, priority, category, assigned_to, source, q)

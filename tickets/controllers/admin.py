@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, HttpMethod, Request, get, post, route
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from core.bodies import read_body, read_json_object, reject_unknown
 from core.identity import Caller, Role, provide_caller, requires_role
 from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
-from core.pagination import Page, build_page, page_request
-from tickets.enums import Priority, Source, Status
+from core.pagination import Page, PageRequest, build_page, provide_page_request
+from tickets.dependencies import provide_ticket_filters
 from tickets.schemas import CommentCreate, CommentOut, TicketDetail, TicketOut, TicketStats, TicketUpdate
 from tickets.services import Actor, TicketFilters, TicketService
-
-UPDATE_OPERATION = body_operation(TicketUpdate, with_files=False)
 
 
 class AdminTicketController(Controller):
@@ -24,7 +22,11 @@ class AdminTicketController(Controller):
     tags = ["admin"]
     guards = [requires_role(Role.admin)]
     parameters = IDENTITY_PARAMETERS
-    dependencies = {"caller": Provide(provide_caller)}
+    dependencies = {
+        "caller": Provide(provide_caller),
+        "paging": Provide(provide_page_request),
+        "filters": Provide(provide_ticket_filters),
+    }
 
     @get(
         "/",
@@ -36,20 +38,11 @@ class AdminTicketController(Controller):
         self,
         request: Request[Any, Any, Any],
         tickets: NamedDependency[TicketService],
-        status: FromQuery[Status | None] = None,
-        priority: FromQuery[Priority | None] = None,
-        category: FromQuery[str | None] = None,
-        assigned_to: FromQuery[str | None] = None,
-        source: FromQuery[Source | None] = None,
-        q: FromQuery[str | None] = None,
-        page: FromQuery[str | None] = None,
-        page_size: FromQuery[str | None] = None,
+        filters: NamedDependency[TicketFilters],
+        paging: NamedDependency[PageRequest],
     ) -> Page[TicketOut]:
-        settings = request.app.state.settings
-        wanted = page_request(page, page_size, settings.page_size, settings.max_page_size)
-        filters = TicketFilters(status, priority, category, assigned_to, source, q)
-        count, results = await tickets.list_page(filters.where(), wanted)
-        return build_page(request, wanted, count, results)
+        count, results = await tickets.list_page(filters.where(), paging)
+        return build_page(request, paging, count, results)
 
     @get(
         "/stats",
@@ -71,12 +64,13 @@ class AdminTicketController(Controller):
     ) -> TicketDetail:
         return await tickets.detail(ticket_id)
 
-    @put(
+    @route(
         "/{ticket_id:int}",
-        operation_id="updateTicket",
+        http_method=[HttpMethod.PUT, HttpMethod.PATCH],
+        operation_id=lambda _handler, method, _path: "updateTicket" if method == "PUT" else "patchTicket",
         responses=error_responses(400, 403, 404),
-        summary="Change status, priority, category, assignee, title or description",
-        operation_class=UPDATE_OPERATION,
+        summary="Partial update of status, priority, category, assignee, title or description",
+        operation_class=body_operation(TicketUpdate, with_files=False),
     )
     async def update_ticket(
         self,
@@ -85,23 +79,8 @@ class AdminTicketController(Controller):
         tickets: NamedDependency[TicketService],
         caller: NamedDependency[Caller],
     ) -> TicketDetail:
-        return await self._update(request, ticket_id, tickets, caller)
-
-    @patch(
-        "/{ticket_id:int}",
-        operation_id="patchTicket",
-        responses=error_responses(400, 403, 404),
-        summary="Same as PUT: a partial update",
-        operation_class=UPDATE_OPERATION,
-    )
-    async def patch_ticket(
-        self,
-        request: Request[Any, Any, Any],
-        ticket_id: FromPath[int],
-        tickets: NamedDependency[TicketService],
-        caller: NamedDependency[Caller],
-    ) -> TicketDetail:
-        return await self._update(request, ticket_id, tickets, caller)
+        data = reject_unknown(await read_json_object(request), TicketUpdate)
+        return await tickets.update(ticket_id, data, Actor(name=caller.email, role=Role.admin))
 
     @post(
         "/{ticket_id:int}/comments",
@@ -119,14 +98,3 @@ class AdminTicketController(Controller):
     ) -> CommentOut:
         data, _ = await read_body(request, CommentCreate, files_allowed=False)
         return await tickets.add_comment(ticket_id, data, Actor(name=caller.email, role=Role.admin))
-
-    @staticmethod
-    async def _update(
-        request: Request[Any, Any, Any],
-        ticket_id: FromPath[int],
-        tickets: NamedDependency[TicketService],
-        caller: NamedDependency[Caller],
-    ) -> TicketDetail:
-        payload = await read_json_object(request)
-        data = reject_unknown(payload, TicketUpdate)
-        return await tickets.update(ticket_id, data, Actor(name=caller.email, role=Role.admin))

@@ -6,12 +6,12 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from core.bodies import read_body
 from core.identity import Caller, Role, provide_caller, requires_role
 from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
-from core.pagination import Page, build_page, page_request
+from core.pagination import Page, PageRequest, build_page, provide_page_request
 from tickets.queries import owned_by
 from tickets.schemas import CommentCreate, CommentOut, TicketCreate, TicketDetail, TicketOut
 from tickets.services import Actor, TicketService
@@ -22,7 +22,7 @@ class CustomerTicketController(Controller):
     tags = ["customer"]
     guards = [requires_role(Role.customer)]
     parameters = IDENTITY_PARAMETERS
-    dependencies = {"caller": Provide(provide_caller)}
+    dependencies = {"caller": Provide(provide_caller), "paging": Provide(provide_page_request)}
 
     @post(
         "/",
@@ -51,13 +51,10 @@ class CustomerTicketController(Controller):
         request: Request[Any, Any, Any],
         tickets: NamedDependency[TicketService],
         caller: NamedDependency[Caller],
-        page: FromQuery[str | None] = None,
-        page_size: FromQuery[str | None] = None,
+        paging: NamedDependency[PageRequest],
     ) -> Page[TicketOut]:
-        settings = request.app.state.settings
-        wanted = page_request(page, page_size, settings.page_size, settings.max_page_size)
-        count, results = await tickets.list_page([owned_by(caller.email)], wanted)
-        return build_page(request, wanted, count, results)
+        count, results = await tickets.list_page([owned_by(caller.email)], paging)
+        return build_page(request, paging, count, results)
 
     @get(
         "/{ticket_id:int}",
