@@ -76,6 +76,8 @@ async def read_form(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], li
     except (UnicodeDecodeError, LookupError):
         raise BadRequest("Form fields must be UTF-8 text") from None
     except ClientException as error:
+        if error.status_code == 413:  # the body limit, hit while streaming the form
+            raise
         raise BadRequest(f"Malformed form data: {error.detail}") from None
     attachments = form.getall("attachments", [])
     fields = {key: form.get(key) for key in form if key != "attachments"}

@@ -7,6 +7,8 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
+from core.settings import human_size
+
 
 class DomainError(Exception):
     """A rule was broken; `status_code` says how the API reports it."""
@@ -76,8 +78,8 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     """Litestar's own errors, with the contract's shape and a clearer 413 message."""
     detail = exc.detail
     if exc.status_code == 413:
-        limit_mb = request.app.state.settings.max_request_bytes // (1024 * 1024)
-        detail = f"Request body is too large; the limit is {limit_mb} MB"
+        limit = human_size(request.app.state.settings.max_request_bytes)
+        detail = f"Request body is too large; the limit is {limit}"
     return Response(
         error_body(exc.status_code, detail, exc.extra),
         status_code=exc.status_code,

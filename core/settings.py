@@ -51,6 +51,14 @@ class Settings:
         return keyed_digest(self.secret_key, secret)
 
 
+def human_size(size: int) -> str:
+    """A byte count as people read limits: "10 MB", "512 KB", "100 bytes"."""
+    for unit, factor in (("MB", MEGABYTE), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def keyed_digest(key: str, secret: str) -> bytes:
     """HMAC-SHA256 of a secret, so only digests are kept in memory and compared."""
     return hmac.new(key.encode(), secret.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()

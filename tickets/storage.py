@@ -13,6 +13,7 @@ from anyio import to_thread
 from litestar.datastructures import UploadFile
 
 from core.errors import BadRequest, PayloadTooLarge
+from core.settings import human_size
 
 _CONTENT_TYPE = re.compile(r"^[\w.+-]{1,50}/[\w.+-]{1,50}$")
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -54,12 +55,10 @@ class AttachmentStore:
         """Refuse the whole request before anything is written."""
         if len(uploads) > self.max_files:
             raise BadRequest(f"Too many attachments; at most {self.max_files} files per request")
-        limit_mb = self.max_file_bytes // (1024 * 1024)
+        limit = human_size(self.max_file_bytes)
         for upload in uploads:
             if upload_size(upload) > self.max_file_bytes:
-                raise PayloadTooLarge(
-                    f"Attachment '{display_name(upload.filename)}' is larger than {limit_mb} MB"
-                )
+                raise PayloadTooLarge(f"Attachment '{display_name(upload.filename)}' is larger than {limit}")
 
     def resolve(self, relative: str) -> Path | None:
         """The file for a stored path, or None if the path could escape the media root."""
