@@ -56,7 +56,19 @@ def convert(payload: dict[str, Any], type_: type[T], *, strict: bool = True) -> 
         raise invalid_fields([_field_problem(error)]) from None
 
 
+def _is_json(request: Request[Any, Any, Any]) -> bool:
+    """JSON is the default: a JSON media type, or none given at all."""
+    media_type = request.content_type[0]
+    return media_type in ("", "application/json") or media_type.endswith("+json")
+
+
+def _unsupported(accepted: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType(f"Unsupported Content-Type; send {accepted}")
+
+
 async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    if not _is_json(request):
+        raise _unsupported("application/json")
     body = await request.body()
     try:
         payload = msgspec.json.decode(body) if body.strip() else None
@@ -103,15 +115,14 @@ async def read_body(
     request: Request[Any, Any, Any], type_: type[T], *, files_allowed: bool = True
 ) -> tuple[T, list[UploadFile]]:
     """A JSON object, or a form whose fields are the same and whose files are `attachments`."""
-    media_type = request.content_type[0]
-    if media_type == "application/json" or media_type.endswith("+json"):
+    if _is_json(request):
         return convert(await read_json_object(request), type_), []
-    if media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+    if request.content_type[0] in ("multipart/form-data", "application/x-www-form-urlencoded"):
         fields, files = await read_form(request)
         if files and not files_allowed:
             raise invalid_fields([FieldError("attachments", "This endpoint does not take files.")])
         return convert(_without_blank_optionals(fields, type_), type_, strict=False), files
-    raise UnsupportedMediaType("Unsupported Content-Type; send application/json or multipart/form-data")
+    raise _unsupported("application/json or multipart/form-data")
 
 
 def reject_unknown(payload: dict[str, Any], type_: type[T]) -> T:

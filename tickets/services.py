@@ -209,24 +209,24 @@ class TicketService:
         )
 
     async def close_by_customer(self, ticket_id: int, actor: Actor, where: Sequence[Any]) -> TicketDetail:
-        """A customer may close only a resolved ticket; closing twice is harmless."""
+        """A customer may close only a resolved ticket; closing twice is harmless.
+
+        The conditional update decides, so of many concurrent closes exactly one
+        records the change and all of them see a closed ticket.
+        """
         async with write_transaction(self.engine):
-            current = await queries.find_ticket(ticket_id, where)
-            if current is None:
-                raise NotFound(TICKET_NOT_FOUND)
-            if current["status"] == Status.resolved:
-                closed = (
-                    await Ticket.update({Ticket.status: Status.closed})
-                    .where(Ticket.id == ticket_id, Ticket.status == Status.resolved)
-                    .returning(Ticket.id)
-                )
-                if closed:
-                    changes = {"status": [Status.resolved, Status.closed]}
-                    await self._record(ticket_id, EventKind.closed, actor, changes)
-                    current["status"] = Status.closed
-            if current["status"] != Status.closed:
-                raise Conflict("Ticket can be closed by customer only when status=resolved")
-        return await self.detail(ticket_id)
+            closed = queries.valid_id(ticket_id) and (
+                await Ticket.update({Ticket.status: Status.closed})
+                .where(Ticket.id == ticket_id, Ticket.status == Status.resolved, *where)
+                .returning(Ticket.id)
+            )
+            if closed:
+                changes = {"status": [Status.resolved, Status.closed]}
+                await self._record(ticket_id, EventKind.closed, actor, changes)
+        detail = await self.detail(ticket_id, where)
+        if detail.status != Status.closed:
+            raise Conflict("Ticket can be closed by customer only when status=resolved")
+        return detail
 
     # Helpers
 
