@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -18,15 +20,24 @@ def make_engine(settings: Settings) -> Engine:
     return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
 
 
-def write_transaction(engine: Engine) -> Any:
+_sqlite_writers = asyncio.Lock()
+
+
+@asynccontextmanager
+async def write_transaction(engine: Engine) -> AsyncIterator[None]:
     """A transaction for read-then-write work.
 
     SQLite upgrades a deferred read transaction to a write lock lazily and fails
     with "database is locked" under concurrency; IMMEDIATE takes the lock first.
+    Writers of one process also queue on an asyncio lock, so they wait their
+    turn instead of polling SQLite's busy timeout (other processes still do).
     """
     if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
+        async with _sqlite_writers, engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
 
 
 async def start_database(engine: Engine) -> None:
