@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import uvicorn
@@ -12,15 +13,20 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from piccolo.engine import engine_finder
 
+from auth.controllers import AuthController, provide_auth_service
+from core.auth_settings import check_auth
 from core.db import start_database, stop_database
 from core.errors import DomainError, domain_error_handler, http_error_handler, unexpected_error_handler
+from core.openapi import SECURITY_SCHEMES
 from core.settings import PROJECT_DIR, Settings, get_settings
 from core.staff import ensure_first_staff_user, staff_mount
+from core.throttle import Throttle
 from home.controller import HomeController
 from tickets.controllers.admin import AdminTicketController
 from tickets.controllers.customer import CustomerTicketController
@@ -30,15 +36,22 @@ from tickets.dependencies import provide_ticket_service
 from tickets.seed import seed_categories
 from tickets.storage import AttachmentStore
 
+logger = logging.getLogger("helpdesk")
 CORS_HEADERS = ["Content-Type", "Authorization", "X-ROLE", "X-USER", "X-API-KEY"]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    check_auth(settings)
     engine = engine_finder()
     store = AttachmentStore(settings.media_root, settings.max_upload_bytes, settings.max_upload_files)
 
     async def on_startup(app: Litestar) -> None:
+        if settings.is_production and settings.auth.simulates_roles:
+            logger.warning(
+                "!!! AUTH_MODE=simulate IN PRODUCTION (ALLOW_ROLE_SIMULATION=true): anyone can act as "
+                "any customer or as an admin by sending X-ROLE/X-USER. Use AUTH_MODE=token. !!!"
+            )
         await start_database(engine)
         await seed_categories()
         password = await ensure_first_staff_user(settings)
@@ -55,10 +68,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CustomerTicketController,
             AdminTicketController,
             ExternalTicketController,
+            AuthController,
             staff_mount(settings),
             create_static_files_router(path="/static", directories=[PROJECT_DIR / "static"]),
         ],
-        dependencies={"tickets": Provide(provide_ticket_service)},
+        dependencies={"tickets": Provide(provide_ticket_service), "auth": Provide(provide_auth_service)},
         exception_handlers={
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,
@@ -66,7 +80,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings, "engine": engine, "attachment_store": store}),
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "attachment_store": store,
+                "auth_throttle": Throttle(settings.auth.throttle_window),
+            }
+        ),
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
             allow_headers=CORS_HEADERS,
@@ -81,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Customers open and follow tickets, agents work them, partners push them in.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         request_max_body_size=settings.max_request_bytes,
         debug=False,

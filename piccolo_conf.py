@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "tickets.piccolo_app",
         "piccolo.apps.user.piccolo_app",
         "piccolo_api.session_auth.piccolo_app",
+        "auth.piccolo_app",
     ]
 )

@@ -14,6 +14,7 @@ class DomainError(Exception):
     """A rule was broken; `status_code` says how the API reports it."""
 
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, extra: list[dict[str, str]] | None = None) -> None:
         super().__init__(detail)
@@ -23,6 +24,17 @@ class DomainError(Exception):
 
 class BadRequest(DomainError):
     status_code = 400
+
+
+class Unauthorized(DomainError):
+    """No credential, or one that proves nothing; the header tells clients to send a bearer token."""
+
+    status_code = 401
+
+    def __init__(self, detail: str, error: str | None = None) -> None:
+        super().__init__(detail)
+        challenge = 'Bearer realm="helpdesk"'
+        self.headers = {"WWW-Authenticate": f'{challenge}, error="{error}"' if error else challenge}
 
 
 class Forbidden(DomainError):
@@ -39,6 +51,14 @@ class Conflict(DomainError):
 
 class PayloadTooLarge(DomainError):
     status_code = 413
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class FieldError(ValueError):
@@ -71,6 +91,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
         error_body(exc.status_code, exc.detail, exc.extra),
         status_code=exc.status_code,
         media_type=MediaType.JSON,
+        headers=exc.headers,
     )
 
 

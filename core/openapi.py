@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, SecurityScheme
 from litestar.params import HeaderParameter, QueryParameter
 
 IDENTITY_PARAMETERS = {
@@ -16,13 +16,13 @@ IDENTITY_PARAMETERS = {
         name="X-ROLE",
         annotation=str | None,
         required=False,
-        description="customer or admin (or the `role` query parameter; the header wins).",
+        description="AUTH_MODE=simulate only: customer or admin (or the `role` query parameter).",
     ),
     "x_user": HeaderParameter(
         name="X-USER",
         annotation=str | None,
         required=False,
-        description="The caller's e-mail (or the `user` query parameter; the header wins).",
+        description="AUTH_MODE=simulate only: the caller's e-mail (or the `user` query parameter).",
     ),
     "role": QueryParameter(
         name="role", annotation=str | None, required=False, description="Fallback for X-ROLE."
@@ -31,6 +31,26 @@ IDENTITY_PARAMETERS = {
         name="user", annotation=str | None, required=False, description="Fallback for X-USER."
     ),
 }
+
+# The docs' "Authorize" button: staff and customer bearer tokens, the partner key, the staff UI cookie.
+SECURITY_SCHEMES = {
+    "bearerAuth": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="An access token from /auth/token, /auth/customer/verify, or a customer app.",
+    ),
+    "partnerApiKey": SecurityScheme(
+        type="apiKey", name="X-API-KEY", security_scheme_in="header", description="The partner API key."
+    ),
+    "staffSession": SecurityScheme(
+        type="apiKey",
+        name="id",
+        security_scheme_in="cookie",
+        description="The staff UI's session cookie; writes also need X-CSRFToken.",
+    ),
+}
+BEARER = [{"bearerAuth": []}]
 
 FILES_PROPERTY = {
     "type": "array",
@@ -89,11 +109,13 @@ class ErrorBody(msgspec.Struct):
 
 _ERROR_DESCRIPTIONS = {
     400: "Invalid input or missing/invalid identity",
+    401: "No valid credential (AUTH_MODE=token, or a bad bearer token): see WWW-Authenticate",
     403: "Wrong role, or invalid or missing API key",
     404: "Not found (or not the caller's), or an invalid page",
     409: "The ticket's state does not allow this",
     413: "An attachment or the whole request is too large",
     415: "The body is neither JSON nor a form",
+    429: "Too many attempts; wait the seconds given in Retry-After",
 }
 
 

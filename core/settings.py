@@ -11,6 +11,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from core.auth_settings import AuthSettings, load_auth_settings
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_API_KEY = "dev-external-api-key"
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
@@ -38,6 +40,7 @@ class Settings:
     secret_key: str
     external_api_key_digest: bytes
     cors_origins: tuple[str, ...]
+    auth: AuthSettings
 
     @property
     def is_production(self) -> bool:
@@ -129,6 +132,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         external_api_key_digest=keyed_digest(secret_key, api_key),
         cors_origins=cors_origins,
+        auth=load_auth_settings(env, app_env, secret_key),
     )
 
 

@@ -11,6 +11,7 @@ from litestar.types import Receive, Scope, Send
 from piccolo.apps.user.tables import BaseUser
 from piccolo_admin.endpoints import create_admin
 
+from auth.admin import AUTH_TABLE_CONFIGS
 from core.settings import Settings
 from tickets.admin import TABLE_CONFIGS
 
@@ -20,7 +21,7 @@ FIRST_STAFF_USERNAME = "admin"
 def staff_mount(settings: Settings) -> ASGIRouteHandler:
     """Built once: a per-request build costs ~86 ms and resets the login rate limiter."""
     admin = create_admin(
-        tables=TABLE_CONFIGS,
+        tables=TABLE_CONFIGS + AUTH_TABLE_CONFIGS,
         site_name="Helpdesk staff",
         production=settings.is_production,
         session_expiry=timedelta(hours=8),

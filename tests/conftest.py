@@ -51,6 +51,7 @@ async def _reset_tables() -> None:
 
     engine = engine_finder()
     tables = ("ticket_event", "ticket_attachment", "comment", "ticket", "category")
+    tables += ("refresh_token", "magic_link_code", "outbox_mail")
     if isinstance(engine, PostgresEngine):
         await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from core.bodies import read_body, read_json_object, reject_unknown
 from core.identity import Caller, Role, provide_caller, requires_role
-from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
+from core.openapi import BEARER, IDENTITY_PARAMETERS, body_operation, error_responses
 from core.pagination import Page, PageRequest, build_page, provide_page_request
 from tickets.dependencies import provide_ticket_filters
 from tickets.schemas import CommentCreate, CommentOut, TicketDetail, TicketOut, TicketStats, TicketUpdate
@@ -22,6 +22,7 @@ class AdminTicketController(Controller):
     tags = ["admin"]
     guards = [requires_role(Role.admin)]
     parameters = IDENTITY_PARAMETERS
+    security = [*BEARER, {"staffSession": []}]
     dependencies = {
         "caller": Provide(provide_caller),
         "paging": Provide(provide_page_request),
@@ -31,7 +32,7 @@ class AdminTicketController(Controller):
     @get(
         "/",
         operation_id="listAdminTickets",
-        responses=error_responses(400, 403, 404),
+        responses=error_responses(400, 401, 403, 404),
         summary="All tickets, filtered and searched, newest first",
     )
     async def list_tickets(
@@ -47,7 +48,7 @@ class AdminTicketController(Controller):
     @get(
         "/stats",
         operation_id="getTicketStats",
-        responses=error_responses(400, 403),
+        responses=error_responses(400, 401, 403),
         summary="Ticket counts by status, priority, source, category",
     )
     async def stats(self, tickets: NamedDependency[TicketService]) -> TicketStats:
@@ -56,7 +57,7 @@ class AdminTicketController(Controller):
     @get(
         "/{ticket_id:int}",
         operation_id="getAdminTicket",
-        responses=error_responses(400, 403, 404),
+        responses=error_responses(400, 401, 403, 404),
         summary="Any ticket with comments and attachments",
     )
     async def get_ticket(
@@ -68,7 +69,7 @@ class AdminTicketController(Controller):
         "/{ticket_id:int}",
         http_method=[HttpMethod.PUT, HttpMethod.PATCH],
         operation_id=lambda _handler, method, _path: "updateTicket" if method == "PUT" else "patchTicket",
-        responses=error_responses(400, 403, 404),
+        responses=error_responses(400, 401, 403, 404),
         summary="Partial update of status, priority, category, assignee, title or description",
         operation_class=body_operation(TicketUpdate, with_files=False),
     )
@@ -85,7 +86,7 @@ class AdminTicketController(Controller):
     @post(
         "/{ticket_id:int}/comments",
         operation_id="commentOnAdminTicket",
-        responses=error_responses(400, 403, 404, 415),
+        responses=error_responses(400, 401, 403, 404, 415),
         summary="Add an agent comment",
         operation_class=body_operation(CommentCreate, with_files=False),
     )

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from core.bodies import read_body
 from core.identity import Caller, Role, provide_caller, requires_role
-from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
+from core.openapi import BEARER, IDENTITY_PARAMETERS, body_operation, error_responses
 from core.pagination import Page, PageRequest, build_page, provide_page_request
 from tickets.queries import owned_by
 from tickets.schemas import CommentCreate, CommentOut, TicketCreate, TicketDetail, TicketOut
@@ -22,12 +22,13 @@ class CustomerTicketController(Controller):
     tags = ["customer"]
     guards = [requires_role(Role.customer)]
     parameters = IDENTITY_PARAMETERS
+    security = BEARER
     dependencies = {"caller": Provide(provide_caller), "paging": Provide(provide_page_request)}
 
     @post(
         "/",
         operation_id="createCustomerTicket",
-        responses=error_responses(400, 403, 413, 415),
+        responses=error_responses(400, 401, 403, 413, 415),
         summary="Open a ticket (JSON, or multipart with `attachments` files)",
         operation_class=body_operation(TicketCreate, with_files=True),
     )
@@ -43,7 +44,7 @@ class CustomerTicketController(Controller):
     @get(
         "/",
         operation_id="listCustomerTickets",
-        responses=error_responses(400, 403, 404),
+        responses=error_responses(400, 401, 403, 404),
         summary="The caller's own tickets, newest first",
     )
     async def list_tickets(
@@ -59,7 +60,7 @@ class CustomerTicketController(Controller):
     @get(
         "/{ticket_id:int}",
         operation_id="getCustomerTicket",
-        responses=error_responses(400, 403, 404),
+        responses=error_responses(400, 401, 403, 404),
         summary="One own ticket with comments",
     )
     async def get_ticket(
@@ -73,7 +74,7 @@ class CustomerTicketController(Controller):
     @post(
         "/{ticket_id:int}/comments",
         operation_id="commentOnCustomerTicket",
-        responses=error_responses(400, 403, 404, 415),
+        responses=error_responses(400, 401, 403, 404, 415),
         summary="Add a comment to an own ticket",
         operation_class=body_operation(CommentCreate, with_files=False),
     )
@@ -92,7 +93,7 @@ class CustomerTicketController(Controller):
         "/{ticket_id:int}/close",
         status_code=200,
         operation_id="closeCustomerTicket",
-        responses=error_responses(400, 403, 404, 409),
+        responses=error_responses(400, 401, 403, 404, 409),
         summary="Close an own ticket once it is resolved",
     )
     async def close_ticket(

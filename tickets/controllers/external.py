@@ -32,6 +32,7 @@ class ExternalTicketController(Controller):
     path = "/external/tickets"
     tags = ["external"]
     guards = [requires_partner_key]
+    security = [{"partnerApiKey": []}]
     parameters = {
         "x_api_key": HeaderParameter(
             name="X-API-KEY", annotation=str | None, required=False, description="The partner API key."
