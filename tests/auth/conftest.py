@@ -7,6 +7,7 @@ deleted afterwards. Throttles are emptied before every test.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -128,3 +129,15 @@ async def sign_in(client: httpx.AsyncClient, user: StaffUser) -> dict[str, Any]:
     response = await client.post("/auth/token", json={"username": user.username, "password": user.password})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+@pytest.fixture
+def app_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Everything the service logs under "helpdesk", even after an app rebuilt the logging config."""
+    logger = logging.getLogger("helpdesk")
+    logger.addHandler(caplog.handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield caplog
+    logger.setLevel(previous)
+    logger.removeHandler(caplog.handler)
