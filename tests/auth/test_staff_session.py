@@ -110,3 +110,12 @@ async def test_a_bearer_token_wins_over_the_session(staff_browser, token_app):
     token = issue_access_token(token_app.state.settings, Caller(Role.customer, ALICE), 60)
     response = await staff_browser.get("/admin/tickets", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
+
+
+async def test_staff_read_the_development_outbox_in_the_staff_ui(staff_browser, token_anonymous):
+    await token_anonymous.post("/auth/customer/magic-link", json={"email": ALICE})
+    tables = await staff_browser.get("/staff/api/tables/")
+    assert {"outbox_mail", "refresh_token"} <= set(tables.json())
+    rows = (await staff_browser.get("/staff/api/tables/outbox_mail/")).json()["rows"]
+    assert [row["recipient"] for row in rows] == [ALICE]
+    assert "sign-in code:" in rows[0]["body"]
