@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from functools import lru_cache
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from core.auth_settings import OWN_AUDIENCE, OWN_ISSUER
 from core.errors import Unauthorized
@@ -42,7 +44,7 @@ def issue_access_token(settings: Settings, caller: Caller, ttl: int) -> str:
     return jwt.encode(claims, settings.secret_key, algorithm=OWN_ALGORITHM)
 
 
-def _verify(token: str, key: str, algorithm: str, audience: str, issuer: str, leeway: int) -> dict[str, Any]:
+def _verify(token: str, key: Any, algorithm: str, audience: str, issuer: str, leeway: int) -> dict[str, Any]:
     return jwt.decode(
         token,
         key,
@@ -54,12 +56,18 @@ def _verify(token: str, key: str, algorithm: str, audience: str, issuer: str, le
     )
 
 
-def _customer_key(settings: Settings, algorithm: object) -> str:
+@lru_cache(maxsize=4)
+def _public_key(pem: str) -> Any:
+    """Parsed once: parsing the PEM on every request doubles the cost of an RS256 check."""
+    return load_pem_public_key(pem.encode())
+
+
+def _customer_key(settings: Settings, algorithm: object) -> Any:
     auth = settings.auth
     if algorithm == "HS256" and auth.customer_jwt_secret:
         return auth.customer_jwt_secret
     if algorithm == "RS256" and auth.customer_jwt_public_key:
-        return auth.customer_jwt_public_key
+        return _public_key(auth.customer_jwt_public_key)
     raise invalid_token()
 
 
