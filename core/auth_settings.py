@@ -1,6 +1,7 @@
 """Sign-in settings: the identity mode, token lifetimes, customer token keys, mail, throttling.
 
 Part of the settings read once in core/settings.py; kept apart so that module stays small.
+core/settings.py imports this module, so its helpers are imported inside the functions here.
 """
 
 from __future__ import annotations

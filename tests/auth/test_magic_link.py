@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import socket
@@ -87,6 +88,16 @@ async def test_the_code_signs_the_customer_in_once(token_app, token_anonymous):
 
     again = await token_anonymous.post("/auth/customer/verify", json={"code": code})
     assert again.status_code == 401
+
+
+async def test_concurrent_uses_of_one_code_sign_in_once(token_app):
+    async with make_client(token_app) as client:
+        await request_code(client)
+        code = await outbox_code()
+        responses = await asyncio.gather(
+            *(client.post("/auth/customer/verify", json={"code": code}) for _ in range(5))
+        )
+    assert sorted(r.status_code for r in responses) == [200, 401, 401, 401, 401]
 
 
 async def test_each_code_belongs_to_its_own_address(token_anonymous):
