@@ -21,6 +21,7 @@ from core.db import start_database, stop_database
 from core.errors import DomainError, domain_error_handler, http_error_handler, unexpected_error_handler
 from core.settings import PROJECT_DIR, Settings, get_settings
 from core.staff import ensure_first_staff_user, staff_mount
+from dashboard.controller import DashboardController
 from home.controller import HomeController
 from tickets.controllers.admin import AdminTicketController
 from tickets.controllers.customer import CustomerTicketController
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTicketController,
             ExternalTicketController,
             staff_mount(settings),
+            DashboardController,
             create_static_files_router(path="/static", directories=[PROJECT_DIR / "static"]),
         ],
         dependencies={"tickets": Provide(provide_ticket_service)},
@@ -73,7 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
         ),
         template_config=TemplateConfig(
-            directory=Path(__file__).parent / "home" / "templates", engine=JinjaTemplateEngine
+            directory=[
+                Path(__file__).parent / "home" / "templates",
+                Path(__file__).parent / "dashboard" / "templates",
+            ],
+            engine=JinjaTemplateEngine,
         ),
         openapi_config=OpenAPIConfig(
             title="Helpdesk API",
