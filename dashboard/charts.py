@@ -44,7 +44,7 @@ def bar_chart(
 
 def day_chart(title: str, days: Sequence[tuple[date, int]]) -> Markup:
     """Columns for each day, oldest on the left; a date under every fifth column."""
-    column, gap, chart_height, left = 16, 4, 140, 30
+    column, gap, chart_height, left = 28, 6, 150, 30
     top = max((n for _, n in days), default=0) or 1
     width = left + len(days) * (column + gap) + 10
     parts = [

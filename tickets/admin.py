@@ -172,7 +172,10 @@ def ticket_table_configs(service: TicketService) -> list[TableConfig]:
                 Ticket.customer_id,
                 Ticket.created_at,
             ],
-            link_column=Ticket.title,
+            # The number opens the ticket: Piccolo Admin 1.14 renders the primary key only
+            # as the link column (any other link column breaks the list), and agents need
+            # the numbers for the forms.
+            link_column=Ticket.id,
             order_by=[OrderBy(Ticket.created_at, ascending=False)],
             hooks=[
                 Hook(HookType.pre_save, check_new_row),

@@ -24,11 +24,12 @@ from tickets.services import TicketService
 from tickets.tables import Ticket
 
 MAX_TICKETS_PER_FORM = 100
+MAX_LISTED_STAFF = 8
 _ID_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 class StaffDirectory:
-    """The active staff e-mails offered as assignees, refreshed whenever the form is opened.
+    """The active staff e-mails listed for the assignee, refreshed whenever a form is opened.
 
     Pydantic builds the form's schema synchronously, so the list is read from the
     database beforehand (see `core.staff`) and only looked up here.
@@ -40,9 +41,13 @@ class StaffDirectory:
     async def refresh(self) -> None:
         self.emails = tuple(await active_staff_emails())
 
-    def schema_choices(self, schema: dict[str, Any]) -> None:
-        choices = {email: {"display_name": email, "value": email} for email in self.emails}
-        schema["extra"] = {"choices": choices, "nullable": False}
+    def assignee_schema(self, schema: dict[str, Any]) -> None:
+        """Piccolo Admin's forms draw no dropdowns and no help text, so the label lists them."""
+        shown = ", ".join(self.emails[:MAX_LISTED_STAFF]) or "none yet"
+        more = (
+            f" and {len(self.emails) - MAX_LISTED_STAFF} more" if len(self.emails) > MAX_LISTED_STAFF else ""
+        )
+        schema["title"] = f"Assignee: the e-mail of an active staff user ({shown}{more})"
 
 
 STAFF_DIRECTORY = StaffDirectory()
@@ -57,29 +62,22 @@ async def active_staff_emails() -> list[str]:
     return [r["email"] for r in rows if r["email"]]
 
 
-def _status_choices(schema: dict[str, Any]) -> None:
-    choices = {s.value: {"display_name": s.value.replace("_", " ").title(), "value": s.value} for s in Status}
-    schema["extra"] = {"choices": choices, "nullable": False}
-
-
-_IDS_HELP = "Ticket numbers separated by commas or spaces, e.g. 12, 15, 18."
+_IDS = "Ticket numbers, separated by commas or spaces (e.g. 12, 15, 18)"
 
 
 class AssignTicketsForm(BaseModel):
-    ticket_ids: str = Field(description=_IDS_HELP)
-    assignee: str = Field(
-        description="An active staff user.", json_schema_extra=STAFF_DIRECTORY.schema_choices
-    )
+    ticket_ids: str = Field(title=_IDS)
+    assignee: str = Field(json_schema_extra=STAFF_DIRECTORY.assignee_schema)
 
 
 class ChangeStatusForm(BaseModel):
-    ticket_ids: str = Field(description=_IDS_HELP)
-    status: str = Field(json_schema_extra=_status_choices)
+    ticket_ids: str = Field(title=_IDS)
+    status: str = Field(title=f"New status: one of {', '.join(Status)}")
 
 
 class ReplyForm(BaseModel):
-    ticket_id: int = Field(description="The ticket to reply to.")
-    message: str = Field(description="Shown to the customer with the ticket.")
+    ticket_id: int = Field(title="Ticket number")
+    message: str = Field(title="Message to the customer (shown with the ticket, signed with your e-mail)")
 
 
 def parse_ticket_ids(raw: str) -> list[int]:
