@@ -36,8 +36,16 @@ _OPTIONAL_TEXT = ("customer_id", "assigned_to", "external_ref")
 _SERVICE_FIELDS = frozenset(TicketUpdate.__struct_fields__)
 
 
-def _refuse(message: str, status_code: int = 422) -> HTTPException:
-    return HTTPException(status_code=status_code, detail=message)
+def _refuse(message: str, field: str = "__root__") -> HTTPException:
+    """A 422 shaped like a validation error, the one shape the admin's SPA shows as a message."""
+    return HTTPException(
+        status_code=422, detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
+    )
+
+
+def _refuse_decoding(exc: msgspec.ValidationError) -> HTTPException:
+    message, _, path = str(exc).partition(" - at `$.")
+    return _refuse(message, path.rstrip("`") or "__root__")
 
 
 def clean_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -47,15 +55,15 @@ def clean_values(values: dict[str, Any]) -> dict[str, Any]:
             values[key] = values[key].strip() or None
     for key, allowed in _CHOICES.items():
         if key in values and values[key] not in allowed:
-            raise _refuse(f"{key} must be one of: {', '.join(allowed)}")
+            raise _refuse(f"must be one of: {', '.join(allowed)}", key)
     for key in _EMAILS:
         if values.get(key) is not None and not is_email(values[key]):
-            raise _refuse(f"{key} must be an e-mail address")
+            raise _refuse("must be an e-mail address", key)
     for key in ("title", "name", "message"):
         if key in values:
             values[key] = (values[key] or "").strip()
             if not values[key]:
-                raise _refuse(f"{key} may not be blank")
+                raise _refuse("may not be blank", key)
     return values
 
 
@@ -87,7 +95,7 @@ async def check_patch(row_id: Any, values: dict[str, Any]) -> dict[str, Any]:
 async def category_name(category_id: Any) -> str:
     row = await Category.select(Category.name).where(Category.id == category_id).first()
     if row is None:
-        raise _refuse(f"category {category_id} does not exist")
+        raise _refuse(f"category {category_id} does not exist", "category")
     return row["name"]
 
 
@@ -102,13 +110,14 @@ def ticket_update_hook(service: TicketService):
             wanted["category"] = await category_name(wanted["category"])
         if isinstance(wanted.get("assigned_to"), str):
             wanted["assigned_to"] = wanted["assigned_to"].strip() or None
+        clean_values({key: wanted[key] for key in ("assigned_to", "status", "priority") if key in wanted})
         try:
             update = msgspec.convert(wanted, TicketUpdate)
             await service.update(int(row_id), update, staff_actor(request))
         except msgspec.ValidationError as exc:
-            raise _refuse(str(exc).replace("Expected `str` matching regex", "Expected an e-mail")) from None
+            raise _refuse_decoding(exc) from None
         except DomainError as exc:
-            raise _refuse(exc.detail, exc.status_code if exc.status_code == 404 else 422) from None
+            raise _refuse(exc.detail) from None
         # What is left is written by the admin itself; `updated_at` is the service's to move.
         rest.pop("updated_at", None)
         rest.pop("id", None)
