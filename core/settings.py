@@ -38,6 +38,8 @@ class Settings:
     secret_key: str
     external_api_key_digest: bytes
     cors_origins: tuple[str, ...]
+    # Host names the staff UI is served under over HTTPS (its CSRF check compares the Referer).
+    staff_allowed_hosts: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -129,6 +131,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         external_api_key_digest=keyed_digest(secret_key, api_key),
         cors_origins=cors_origins,
+        staff_allowed_hosts=tuple(
+            h.strip() for h in env.get("STAFF_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()
+        ),
     )
 
 

@@ -60,6 +60,7 @@ def staff_mount(settings: Settings) -> ASGIRouteHandler:
         forms=ticket_forms(service),
         site_name=SITE_NAME,
         production=settings.is_production,
+        allowed_hosts=list(settings.staff_allowed_hosts),
         session_expiry=SESSION_EXPIRY,
         max_session_expiry=MAX_SESSION_EXPIRY,
         sidebar_links={"Dashboard": DASHBOARD_PATH, "API documentation": "/schema/swagger"},

@@ -3,6 +3,7 @@ forms, and what non-superusers may not do."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import pytest
 from litestar import Litestar
 from piccolo.apps.user.tables import BaseUser
 
+from core.staff import staff_mount
 from tests.test_staff_ui import PASSWORD, StaffUser, login, open_ticket, staff_client, ticket_row
 from tickets.tables import Category, Comment, TicketEvent
 
@@ -303,3 +305,64 @@ async def test_a_non_superuser_adds_and_renames_categories(agent: httpx.AsyncCli
     renamed = await agent.patch(f"/staff/api/tables/category/{row['id']}/", json={"name": "refunds"})
     assert renamed.status_code == 200, renamed.text
     assert await Category.exists().where(Category.name == "refunds")
+
+
+# Sessions
+
+
+async def test_logins_are_throttled_per_client_address(app: Litestar, agent_user: StaffUser) -> None:
+    async with staff_client(app) as client:
+        statuses = [
+            (await login(client, agent_user.username, "wrong-password")).status_code for _ in range(21)
+        ]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+    async with staff_client(app) as elsewhere:  # another address is not affected
+        assert (await login(elsewhere, agent_user.username, agent_user.password)).status_code in (200, 303)
+
+
+async def test_the_session_cookie_is_http_only_and_expires(app: Litestar, agent_user: StaffUser) -> None:
+    async with staff_client(app) as client:
+        response = await login(client, agent_user.username, agent_user.password)
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("id="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Max-Age=604800" in cookie  # the longest a session can last: 7 days
+
+
+async def test_the_session_cookie_is_secure_in_production(app: Litestar, agent_user: StaffUser) -> None:
+    production = dataclasses.replace(
+        app.state.settings, app_env="production", staff_allowed_hosts=("helpdesk.example.com",)
+    )
+    staff_only = Litestar(route_handlers=[staff_mount(production)])
+    transport = httpx.ASGITransport(app=staff_only, client=("10.45.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://helpdesk.example.com") as client:
+        await client.get("/staff/")
+        client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+        client.headers["Referer"] = "https://helpdesk.example.com/staff/"
+        response = await client.post(
+            "/staff/public/login/", json={"username": agent_user.username, "password": agent_user.password}
+        )
+    assert response.status_code in (200, 303), response.text
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("id="))
+    assert "Secure" in cookie
+
+
+async def test_a_sign_in_from_another_site_is_refused_in_production(
+    app: Litestar, agent_user: StaffUser
+) -> None:
+    production = dataclasses.replace(
+        app.state.settings, app_env="production", staff_allowed_hosts=("helpdesk.example.com",)
+    )
+    transport = httpx.ASGITransport(
+        app=Litestar(route_handlers=[staff_mount(production)]), client=("10.45.0.2", 1)
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="https://helpdesk.example.com") as client:
+        await client.get("/staff/")
+        client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+        client.headers["Referer"] = "https://evil.example.net/"
+        response = await client.post(
+            "/staff/public/login/", json={"username": agent_user.username, "password": agent_user.password}
+        )
+    assert response.status_code == 403
+    assert "id" not in response.cookies
