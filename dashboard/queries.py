@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from piccolo.query.methods.select import Count
+
 from tickets.enums import Priority, Status
 from tickets.queries import ticket_stats
 from tickets.schemas import TicketStats
@@ -34,11 +36,13 @@ class QueueOverview:
 
 
 async def open_by_priority() -> dict[str, int]:
-    counts = {p.value: 0 for p in Priority}
-    rows = await Ticket.select(Ticket.priority).where(Ticket.status == Status.open)
-    for row in rows:
-        counts[row["priority"]] = counts.get(row["priority"], 0) + 1
-    return counts
+    rows = (
+        await Ticket.select(Ticket.priority.as_alias("key"), Count(alias="n"))
+        .where(Ticket.status == Status.open)
+        .group_by(Ticket.priority)
+    )
+    found = {r["key"]: r["n"] for r in rows}
+    return {p.value: found.get(p.value, 0) for p in Priority}
 
 
 async def created_per_day(today: date, days: int = DAYS) -> list[tuple[date, int]]:

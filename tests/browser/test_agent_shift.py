@@ -32,6 +32,16 @@ async def ticket(api: httpx.AsyncClient, ticket_id: int) -> dict[str, Any]:
 DATA_ROW = "tbody tr:has(input[type=checkbox][value])"  # a listed row, not the CSV dialog's table
 
 
+async def settled(page: Page) -> None:
+    """Let the SPA finish loading before typing: it redraws forms when their data arrives.
+
+    `networkidle` covers a page's first load; after a hash-route change the short pause
+    lets the route's requests start and finish.
+    """
+    await page.wait_for_load_state("networkidle")
+    await page.wait_for_timeout(300)
+
+
 def queue_rows(page: Page):
     return page.locator(DATA_ROW)
 
@@ -71,6 +81,7 @@ async def test_filter_the_queue_by_status(
     assert ids == [third["id"], second["id"], first["id"]]
     await snap(page, "03-queue")
 
+    await settled(page)
     await page.click("[data-uitest=filter_button]")
     await page.select_option("select[name=status]", "resolved")
     await page.click("[data-uitest=submit_filter_button]")
@@ -97,6 +108,7 @@ async def test_work_a_ticket_change_status_and_assignee(
     await page.locator(f"{DATA_ROW} td:nth-child(2) a").first.click()
     await expect(page.locator("select[name=status]")).to_be_visible(timeout=ROW_TIMEOUT)
     await expect(page.locator("input[name=title]")).to_have_value("VPN drops every hour")
+    await settled(page)
     await page.select_option("select[name=status]", "in_progress")
     await page.fill("input[name=assigned_to]", agent.email)
     await snap(page, "05-ticket-edit")
@@ -125,6 +137,7 @@ async def test_an_invalid_assignee_is_refused_in_the_ui(
     opened = await open_ticket(customer_api, "Mail bounces")
     await page.goto(f"{live_server}/staff/#/ticket/{opened['id']}/")
     await expect(page.locator("input[name=assigned_to]")).to_be_visible(timeout=ROW_TIMEOUT)
+    await settled(page)
     await page.fill("input[name=assigned_to]", "not-an-email")
     await page.get_by_role("button", name=re.compile("save", re.I)).click()
     message = page.get_by_text("assigned_to field - must be an e-mail address")
@@ -136,6 +149,7 @@ async def test_an_invalid_assignee_is_refused_in_the_ui(
 async def submit_form(page: Page, server: str, slug: str, fields: dict[str, str]) -> None:
     await page.goto(f"{server}/staff/#/")  # a fresh form, not the last one's result
     await page.goto(f"{server}/staff/#/forms/{slug}/")
+    await settled(page)
     for name, value in fields.items():
         await page.locator(f"[name={name}]").fill(value)
     await page.click("[data-uitest=submit_custom_form_button]")
@@ -201,7 +215,9 @@ async def test_add_rename_and_delete_a_category(
         raise AssertionError(f"categories are {names}")
 
     await page.goto(f"{live_server}/staff/#/category/add/")
+    await settled(page)  # the SPA redraws the form when the new row's defaults arrive
     await page.locator("input[name=name]").fill("returns")
+    await expect(page.locator("input[name=name]")).to_have_value("returns")
     await page.get_by_role("button", name=re.compile("create|save", re.I)).click()
     await until(lambda names: "returns" in names)
     await snap(page, "14-category-added")
@@ -209,6 +225,7 @@ async def test_add_rename_and_delete_a_category(
     category_id = next(c["id"] for c in (await api.get("/categories")).json() if c["name"] == "returns")
     await page.goto(f"{live_server}/staff/#/category/{category_id}/")
     await expect(page.locator("input[name=name]")).to_have_value("returns", timeout=ROW_TIMEOUT)
+    await settled(page)
     await page.locator("input[name=name]").fill("refunds")
     await page.get_by_role("button", name=re.compile("save", re.I)).click()
     await until(lambda names: "refunds" in names and "returns" not in names)
