@@ -9,7 +9,7 @@ ifdef DATABASE_URL
 export DATABASE_URL
 endif
 
-.PHONY: run test test-sqlite test-postgres install install-dev migrate lint bench clean
+.PHONY: run test test-sqlite test-postgres install install-dev migrate lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ migrate: install
 run: migrate
 	$(BIN)/python main.py
 
-test: install-dev
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install-dev chromium
 	$(BIN)/ruff check .
 	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \

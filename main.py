@@ -27,6 +27,7 @@ from core.openapi import SECURITY_SCHEMES
 from core.settings import PROJECT_DIR, Settings, get_settings
 from core.staff import ensure_first_staff_user, staff_mount
 from core.throttle import Throttle
+from dashboard.controller import DashboardController
 from home.controller import HomeController
 from tickets.controllers.admin import AdminTicketController
 from tickets.controllers.customer import CustomerTicketController
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ExternalTicketController,
             AuthController,
             staff_mount(settings),
+            DashboardController,
             create_static_files_router(path="/static", directories=[PROJECT_DIR / "static"]),
         ],
         dependencies={"tickets": Provide(provide_ticket_service), "auth": Provide(provide_auth_service)},
@@ -94,7 +96,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
         ),
         template_config=TemplateConfig(
-            directory=Path(__file__).parent / "home" / "templates", engine=JinjaTemplateEngine
+            directory=[
+                Path(__file__).parent / "home" / "templates",
+                Path(__file__).parent / "dashboard" / "templates",
+            ],
+            engine=JinjaTemplateEngine,
         ),
         openapi_config=OpenAPIConfig(
             title="Helpdesk API",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar import Request
@@ -72,7 +72,9 @@ async def provide_page_request(
 
 
 def _page_url(request: Request[Any, Any, Any], number: int) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    # From the raw query string, so the client's parameter order is kept exactly.
+    query = parse_qsl(request.url.query, keep_blank_values=True)
+    params = [(k, v) for k, v in query if k != "page"]
     if number > 1:
         params.append(("page", str(number)))
     return str(request.url.with_replacements(query=urlencode(params)))

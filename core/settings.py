@@ -41,6 +41,8 @@ class Settings:
     external_api_key_digest: bytes
     cors_origins: tuple[str, ...]
     auth: AuthSettings
+    # Host names the staff UI is served under over HTTPS (its CSRF check compares the Referer).
+    staff_allowed_hosts: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -133,6 +135,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         external_api_key_digest=keyed_digest(secret_key, api_key),
         cors_origins=cors_origins,
         auth=load_auth_settings(env, app_env, secret_key),
+        staff_allowed_hosts=tuple(
+            h.strip() for h in env.get("STAFF_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()
+        ),
     )
 
 

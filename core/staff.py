@@ -9,28 +9,68 @@ from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 from piccolo.apps.user.tables import BaseUser
-from piccolo_admin.endpoints import create_admin
+from piccolo.engine import engine_finder
+from piccolo_admin.endpoints import TableConfig, create_admin
+from piccolo_api.crud.validators import Validators
 
 from auth.admin import AUTH_TABLE_CONFIGS
 from core.settings import Settings
-from tickets.admin import TABLE_CONFIGS
+from tickets.admin import superusers_only, ticket_table_configs
+from tickets.admin_forms import STAFF_DIRECTORY, ticket_forms
+from tickets.services import TicketService
+from tickets.storage import AttachmentStore
 
 FIRST_STAFF_USERNAME = "admin"
+SITE_NAME = "Helpdesk staff"
+DASHBOARD_PATH = "/staff-dashboard/"
+LOGIN_PATH = "/staff/#/login"
+SESSION_EXPIRY = timedelta(hours=8)  # a working day; activity extends it
+MAX_SESSION_EXPIRY = timedelta(days=7)  # then sign in again, whatever the activity
+
+# Staff accounts are Piccolo users; only superusers may see or change them
+# (Piccolo Admin itself stops non-superusers from writing, not from reading).
+STAFF_ACCOUNTS = TableConfig(
+    BaseUser,
+    visible_columns=[
+        BaseUser.id,
+        BaseUser.username,
+        BaseUser.email,
+        BaseUser.first_name,
+        BaseUser.last_name,
+        BaseUser.active,
+        BaseUser.admin,
+        BaseUser.superuser,
+        BaseUser.last_login,
+    ],
+    visible_filters=[BaseUser.username, BaseUser.email, BaseUser.active, BaseUser.superuser],
+    validators=Validators(every=[superusers_only("manage staff accounts")]),
+    menu_group="Settings",
+)
+
+
+def staff_ticket_service(settings: Settings) -> TicketService:
+    store = AttachmentStore(settings.media_root, settings.max_upload_bytes, settings.max_upload_files)
+    return TicketService(engine=engine_finder(), store=store, media_url=lambda path: f"/media/{path}")
 
 
 def staff_mount(settings: Settings) -> ASGIRouteHandler:
     """Built once: a per-request build costs ~86 ms and resets the login rate limiter."""
+    service = staff_ticket_service(settings)
     admin = create_admin(
-        tables=TABLE_CONFIGS + AUTH_TABLE_CONFIGS,
-        site_name="Helpdesk staff",
+        tables=[*ticket_table_configs(service), STAFF_ACCOUNTS, *AUTH_TABLE_CONFIGS],
+        forms=ticket_forms(service),
+        site_name=SITE_NAME,
         production=settings.is_production,
-        session_expiry=timedelta(hours=8),
-        max_session_expiry=timedelta(days=7),
+        allowed_hosts=list(settings.staff_allowed_hosts),
+        session_expiry=SESSION_EXPIRY,
+        max_session_expiry=MAX_SESSION_EXPIRY,
+        sidebar_links={"Dashboard": DASHBOARD_PATH, "API documentation": "/schema/swagger"},
     )
 
     @asgi("/staff", is_mount=True, copy_scope=True, include_in_schema=False)
     async def staff(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("raw_path", b"").split(b"?")[0] == b"/staff":
+        raw_path = scope.get("raw_path", b"").split(b"?")[0]
+        if scope["type"] == "http" and raw_path == b"/staff":
             # The SPA uses relative URLs, so it must be served from /staff/.
             await send(
                 {
@@ -41,6 +81,9 @@ def staff_mount(settings: Settings) -> ASGIRouteHandler:
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        if raw_path.startswith(b"/staff/api/forms/"):
+            # The assignee dropdown lists the staff users active now.
+            await STAFF_DIRECTORY.refresh()
         await admin(scope, receive, send)
 
     return staff
