@@ -91,9 +91,11 @@ _ERROR_DESCRIPTIONS = {
     400: "Invalid input or missing/invalid identity",
     403: "Wrong role, or invalid or missing API key",
     404: "Not found (or not the caller's), or an invalid page",
-    409: "The ticket's state does not allow this",
+    409: "The ticket's state does not allow this, or a request with the same Idempotency-Key is in flight",
     413: "An attachment or the whole request is too large",
     415: "The body is neither JSON nor a form",
+    422: "The Idempotency-Key was already used with a different request",
+    429: "Rate limit exceeded; see Retry-After and the RateLimit-* headers",
 }
 
 

@@ -12,6 +12,8 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_admin.endpoints import create_admin
 
 from core.settings import Settings
+from partners.admin import FORM_CONFIGS as PARTNER_FORMS
+from partners.admin import TABLE_CONFIGS as PARTNER_TABLES
 from tickets.admin import TABLE_CONFIGS
 
 FIRST_STAFF_USERNAME = "admin"
@@ -20,7 +22,8 @@ FIRST_STAFF_USERNAME = "admin"
 def staff_mount(settings: Settings) -> ASGIRouteHandler:
     """Built once: a per-request build costs ~86 ms and resets the login rate limiter."""
     admin = create_admin(
-        tables=TABLE_CONFIGS,
+        tables=[*TABLE_CONFIGS, *PARTNER_TABLES],
+        forms=PARTNER_FORMS,
         site_name="Helpdesk staff",
         production=settings.is_production,
         session_expiry=timedelta(hours=8),

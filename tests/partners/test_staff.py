@@ -1,0 +1,58 @@
+"""Partners in the staff UI: the tables, the delivery log, and the key and redeliver forms over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from partners.tables import Partner, PartnerKey
+from tests.partners.helpers import client_for, make_partner
+from tests.test_staff_ui import staff, staff_user  # noqa: F401 - fixtures
+
+
+async def test_partner_tables_and_forms_are_listed(staff: httpx.AsyncClient) -> None:  # noqa: F811
+    tables = (await staff.get("/staff/api/tables/")).json()
+    assert {"partner", "partner_key", "webhook_delivery"} <= set(tables)
+    forms = {form["slug"] for form in (await staff.get("/staff/api/forms/")).json()}
+    assert {"issue-partner-api-key", "revoke-partner-api-key", "redeliver-webhook"} <= forms
+
+
+async def test_issue_key_form_shows_a_working_key_once(app, staff: httpx.AsyncClient) -> None:  # noqa: F811
+    await make_partner(name="umbrella")
+    response = await staff.post(
+        "/staff/api/forms/issue-partner-api-key/",
+        json={"partner_name": "umbrella", "label": "staging", "expires_in_days": 0},
+    )
+    assert response.status_code == 200, response.text
+    key = response.json()["custom_form_success"].rsplit(" ", 1)[-1]
+    async with client_for(app, key) as partner:
+        created = await partner.post(
+            "/external/tickets", json={"external_ref": "U-1", "title": "From staff key"}
+        )
+    assert created.status_code == 201
+    listed = (await staff.get("/staff/api/tables/partner_key/")).json()["rows"]
+    assert key not in str(listed)
+
+
+async def test_partner_edits_are_validated_and_get_a_webhook_secret(staff: httpx.AsyncClient) -> None:  # noqa: F811
+    partner_id = await make_partner(name="hooli")
+    bad_url = await staff.patch(f"/staff/api/tables/partner/{partner_id}/", json={"webhook_url": "ftp://x"})
+    assert bad_url.status_code == 422
+    bad_ip = await staff.patch(f"/staff/api/tables/partner/{partner_id}/", json={"allowed_ips": "nope"})
+    assert bad_ip.status_code == 422
+    good = await staff.patch(
+        f"/staff/api/tables/partner/{partner_id}/",
+        json={"webhook_url": "https://hooks.example.com/in", "allowed_ips": "10.0.0.0/8 , 1.2.3.4"},
+    )
+    assert good.status_code == 200, good.text
+    row = await Partner.select().where(Partner.id == partner_id).first()
+    assert row["webhook_secret"].startswith("whsec_")
+    assert row["allowed_ips"] == "10.0.0.0/8, 1.2.3.4"
+
+
+async def test_keys_cannot_be_created_or_rewritten_in_the_table(staff: httpx.AsyncClient) -> None:  # noqa: F811
+    partner_id = await make_partner(name="stark")
+    created = await staff.post(
+        "/staff/api/tables/partner_key/", json={"partner": partner_id, "prefix": "x", "digest": "0" * 64}
+    )
+    assert created.status_code == 422
+    assert await PartnerKey.count().where(PartnerKey.partner == partner_id) == 0
