@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from litestar import MediaType, Request, Response
 from litestar.datastructures import UploadFile
 from litestar.params import HeaderParameter
 
+from core.db import write_transaction
 from core.errors import BadRequest, Conflict, DomainError
 from core.settings import Settings
 from partners.enums import IdempotencyState
@@ -118,43 +120,46 @@ class Idempotency:
         try:
             status, body = await action()
         except BaseException:
-            await IdempotencyRecord.delete().where(
-                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-            )
+            async with _writing():
+                await IdempotencyRecord.delete().where(
+                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+                )
             raise
         encoded = msgspec.json.encode(body)
-        await IdempotencyRecord.update(
-            {
-                IdempotencyRecord.state: IdempotencyState.done,
-                IdempotencyRecord.response_status: status,
-                IdempotencyRecord.response_body: encoded.decode(),
-            }
-        ).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        async with _writing():
+            await IdempotencyRecord.update(
+                {
+                    IdempotencyRecord.state: IdempotencyState.done,
+                    IdempotencyRecord.response_status: status,
+                    IdempotencyRecord.response_body: encoded.decode(),
+                }
+            ).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
         return json_response(status, encoded)
 
     async def _claim(self, scope: str, key: str, request_hash: str) -> Response[bytes] | None:
         """None when this request owns the key now; else the replay (or a 409/422)."""
         for _ in range(3):
             now = utc_now()
-            await IdempotencyRecord.delete().where(
-                IdempotencyRecord.scope == scope,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.expires_at <= now,
-            )
-            claimed = (
-                await IdempotencyRecord.insert(
-                    IdempotencyRecord(
-                        scope=scope,
-                        key=key,
-                        request_hash=request_hash,
-                        state=IdempotencyState.in_flight,
-                        created_at=now,
-                        expires_at=now + self.ttl,
-                    )
+            async with _writing():
+                await IdempotencyRecord.delete().where(
+                    IdempotencyRecord.scope == scope,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.expires_at <= now,
                 )
-                .on_conflict(action="DO NOTHING")
-                .returning(IdempotencyRecord.id)
-            )
+                claimed = (
+                    await IdempotencyRecord.insert(
+                        IdempotencyRecord(
+                            scope=scope,
+                            key=key,
+                            request_hash=request_hash,
+                            state=IdempotencyState.in_flight,
+                            created_at=now,
+                            expires_at=now + self.ttl,
+                        )
+                    )
+                    .on_conflict(action="DO NOTHING")
+                    .returning(IdempotencyRecord.id)
+                )
             if claimed:
                 return None
             row = (
@@ -178,19 +183,30 @@ class Idempotency:
     async def _take_over_stale(self, row: dict[str, Any], now: Any) -> bool:
         if row["created_at"] > now - IN_FLIGHT_LEASE:
             return False
-        taken = (
-            await IdempotencyRecord.update({IdempotencyRecord.created_at: now})
-            .where(
-                IdempotencyRecord.id == row["id"],
-                IdempotencyRecord.state == IdempotencyState.in_flight,
-                IdempotencyRecord.created_at == row["created_at"],
+        async with _writing():
+            taken = (
+                await IdempotencyRecord.update({IdempotencyRecord.created_at: now})
+                .where(
+                    IdempotencyRecord.id == row["id"],
+                    IdempotencyRecord.state == IdempotencyState.in_flight,
+                    IdempotencyRecord.created_at == row["created_at"],
+                )
+                .returning(IdempotencyRecord.id)
             )
-            .returning(IdempotencyRecord.id)
-        )
         return bool(taken)
 
 
+def _writing() -> AbstractAsyncContextManager[None]:
+    """Writes queue on the project's write lock (SQLite) instead of polling the busy timeout."""
+    return write_transaction(IdempotencyRecord._meta.db)
+
+
 async def purge_expired() -> int:
+    async with _writing():
+        return await _delete_expired()
+
+
+async def _delete_expired() -> int:
     removed = (
         await IdempotencyRecord.delete()
         .where(IdempotencyRecord.expires_at <= utc_now())

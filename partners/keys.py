@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.db import write_transaction
 from core.settings import Settings
 from partners.tables import Partner, PartnerKey
 from tickets.tables import utc_now
@@ -115,7 +116,8 @@ async def _touch(row: dict) -> None:
     now = utc_now()
     last = row["last_used_at"]
     if last is None or now - last >= LAST_USED_RESOLUTION:
-        await PartnerKey.update({PartnerKey.last_used_at: now}).where(PartnerKey.id == row["id"])
+        async with write_transaction(PartnerKey._meta.db):
+            await PartnerKey.update({PartnerKey.last_used_at: now}).where(PartnerKey.id == row["id"])
 
 
 async def issue_key(

@@ -65,6 +65,8 @@ class WebhookWorker:
         self._last_purge = 0.0
 
     async def start(self) -> None:
+        # httpx logs every request's URL at INFO; partners' webhook URLs may carry tokens.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._stopping = asyncio.Event()
         self._client = httpx.AsyncClient(
             timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
@@ -120,11 +122,22 @@ class WebhookWorker:
 
     async def _claim(self, token: str) -> list[dict[str, Any]]:
         now = utc_now()
+        if not await self._anything_due(now):
+            return []  # an idle poll stays a read: on SQLite a claim takes the write lock
         lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds) + LEASE_MARGIN
         skip_locked = "FOR UPDATE SKIP LOCKED" if isinstance(self.engine, PostgresEngine) else ""
         async with write_transaction(self.engine):
             await WebhookDelivery.raw(_CLAIM_SQL % skip_locked, lease, token, now, now, BATCH_SIZE)
         return await WebhookDelivery.select().where(WebhookDelivery.claim_token == token)
+
+    async def _anything_due(self, now: datetime) -> bool:
+        pending = (WebhookDelivery.status == DeliveryStatus.pending) & (
+            WebhookDelivery.next_attempt_at <= now
+        )
+        abandoned = (WebhookDelivery.status == DeliveryStatus.delivering) & (
+            WebhookDelivery.locked_until < now
+        )
+        return await WebhookDelivery.exists().where(pending | abandoned)
 
     async def _deliver(self, client: httpx.AsyncClient, row: dict[str, Any], token: str) -> None:
         target = await partner_webhook(row["partner"])
@@ -162,30 +175,32 @@ class WebhookWorker:
         if next_at >= row["give_up_at"]:
             await self._finish(row, token, DeliveryStatus.failed, status_code, error)
             return
-        await WebhookDelivery.update(
-            {
-                WebhookDelivery.status: DeliveryStatus.pending,
-                WebhookDelivery.attempts: attempts,
-                WebhookDelivery.next_attempt_at: next_at,
-                WebhookDelivery.last_status_code: status_code,
-                WebhookDelivery.last_error: error,
-                WebhookDelivery.locked_until: None,
-                WebhookDelivery.claim_token: None,
-            }
-        ).where(WebhookDelivery.id == row["id"], WebhookDelivery.claim_token == token)
+        async with write_transaction(self.engine):
+            await WebhookDelivery.update(
+                {
+                    WebhookDelivery.status: DeliveryStatus.pending,
+                    WebhookDelivery.attempts: attempts,
+                    WebhookDelivery.next_attempt_at: next_at,
+                    WebhookDelivery.last_status_code: status_code,
+                    WebhookDelivery.last_error: error,
+                    WebhookDelivery.locked_until: None,
+                    WebhookDelivery.claim_token: None,
+                }
+            ).where(WebhookDelivery.id == row["id"], WebhookDelivery.claim_token == token)
 
     async def _finish(
         self, row: dict[str, Any], token: str, status: DeliveryStatus, status_code: int | None, error: str
     ) -> None:
         delivered_at: datetime | None = utc_now() if status is DeliveryStatus.delivered else None
-        await WebhookDelivery.update(
-            {
-                WebhookDelivery.status: status,
-                WebhookDelivery.attempts: row["attempts"] + 1,
-                WebhookDelivery.last_status_code: status_code,
-                WebhookDelivery.last_error: error,
-                WebhookDelivery.delivered_at: delivered_at,
-                WebhookDelivery.locked_until: None,
-                WebhookDelivery.claim_token: None,
-            }
-        ).where(WebhookDelivery.id == row["id"], WebhookDelivery.claim_token == token)
+        async with write_transaction(self.engine):
+            await WebhookDelivery.update(
+                {
+                    WebhookDelivery.status: status,
+                    WebhookDelivery.attempts: row["attempts"] + 1,
+                    WebhookDelivery.last_status_code: status_code,
+                    WebhookDelivery.last_error: error,
+                    WebhookDelivery.delivered_at: delivered_at,
+                    WebhookDelivery.locked_until: None,
+                    WebhookDelivery.claim_token: None,
+                }
+            ).where(WebhookDelivery.id == row["id"], WebhookDelivery.claim_token == token)

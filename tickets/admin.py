@@ -90,6 +90,7 @@ TABLE_CONFIGS = [
             Ticket.customer_id,
             Ticket.assigned_to,
             Ticket.source,
+            Ticket.partner,
             Ticket.created_at,
         ],
         visible_filters=[
@@ -98,6 +99,7 @@ TABLE_CONFIGS = [
             Ticket.category,
             Ticket.assigned_to,
             Ticket.source,
+            Ticket.partner,
             Ticket.customer_id,
             Ticket.title,
             Ticket.created_at,

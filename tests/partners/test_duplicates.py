@@ -69,3 +69,53 @@ async def test_simultaneous_posts_with_files_leave_only_the_winners_files(app, m
     after = {p for p in media_root.rglob("*") if p.is_file()}
     assert len(after - before) == 1
     assert await TicketAttachment.count() == 1
+
+
+async def test_the_database_refuses_a_second_ticket_with_the_same_partner_and_ref(app):
+    from core.db import is_unique_violation
+    from tickets.tables import Category
+
+    partner_id, _ = await partner_with_key()
+    category = (await Category.select(Category.id).first())["id"]
+
+    def row():
+        return Ticket(
+            title="T", category=category, external_ref="SAME", partner=partner_id, source="external"
+        )
+
+    await Ticket.insert(row())
+    try:
+        await Ticket.insert(row())
+    except Exception as error:
+        assert is_unique_violation(error), error
+    else:
+        raise AssertionError("the unique index let a duplicate in")
+    # without a partner (customer tickets) refs do not clash
+    await Ticket.insert(Ticket(title="T", category=category, external_ref="SAME"))
+    await Ticket.insert(Ticket(title="T", category=category, external_ref="SAME"))
+
+
+async def test_a_lost_race_answers_with_the_winner_and_removes_its_files(app, media_root, monkeypatch):
+    """The pre-check is only a shortcut: when it misses a ticket, the unique index decides."""
+    from tickets import queries
+
+    _, key = await partner_with_key()
+    async with client_for(app, key) as client:
+        first = await client.post("/external/tickets", json=body())
+        files_before = {p for p in media_root.rglob("*") if p.is_file()} if media_root.exists() else set()
+        real = queries.find_partner_ticket
+        calls = []
+
+        async def misses_once(partner_id, ref):
+            calls.append(ref)
+            return None if len(calls) == 1 else await real(partner_id, ref)
+
+        monkeypatch.setattr(queries, "find_partner_ticket", misses_once)
+        again = await client.post(
+            "/external/tickets", data=body(), files={"attachments": ("late.txt", b"late", "text/plain")}
+        )
+    assert len(calls) == 2
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert {p for p in media_root.rglob("*") if p.is_file()} == files_before
+    assert await Ticket.count() == 1

@@ -3,6 +3,7 @@ shared through Redis by several app instances; the staff UI is never limited."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import httpx
@@ -13,7 +14,8 @@ from main import create_app
 from partners.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from tests.partners.helpers import client_for, partner_with_key, settings_with
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
+# A Redis the tests may write to (keys under a random prefix, removed afterwards).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 LIMIT_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
 
 

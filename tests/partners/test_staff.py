@@ -56,3 +56,11 @@ async def test_keys_cannot_be_created_or_rewritten_in_the_table(staff: httpx.Asy
     )
     assert created.status_code == 422
     assert await PartnerKey.count().where(PartnerKey.partner == partner_id) == 0
+
+
+async def test_tickets_show_their_partner_by_name(partner, staff: httpx.AsyncClient) -> None:  # noqa: F811
+    created = await partner.post("/external/tickets", json={"external_ref": "S-1", "title": "Shown"})
+    ticket_id = created.json()["ticket_id"]
+    response = await staff.get("/staff/api/tables/ticket/", params={"__readable": "true", "id": ticket_id})
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"][0]["partner_readable"] == "default"
