@@ -66,12 +66,23 @@ async def refuse_partner_with_tickets(row_id: Any) -> None:
         raise _refuse(f"This partner sent {used} ticket(s); deactivate it instead of deleting it.", 409)
 
 
-async def refuse_key_edits(row_id: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """Keys are issued by the form; staff may only relabel, expire or revoke them."""
-    editable = {"label", "expires_at", "revoked_at"}
-    if set(values) - editable:
-        raise _refuse(f"Only {', '.join(sorted(editable))} can be changed; issue a new key instead.")
-    return values
+KEY_EDITABLE = ("label", "expires_at", "revoked_at")
+
+
+def _column_name(key: Any) -> str:
+    """Patch values are keyed by Column objects, whose == builds a query clause: compare names."""
+    return key._meta.name if hasattr(key, "_meta") else str(key)
+
+
+async def keep_key_fixed(row_id: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Keys are issued by the form; staff may only relabel, expire or revoke them.
+
+    The edit form sends every field back, so the others are dropped, not refused.
+    """
+    kept = {key: value for key, value in values.items() if _column_name(key) in KEY_EDITABLE}
+    if not kept:
+        raise _refuse(f"Only {', '.join(KEY_EDITABLE)} can be changed; issue a new key instead.")
+    return kept
 
 
 async def refuse_key_creation(row: PartnerKey) -> PartnerKey:
@@ -142,7 +153,7 @@ TABLE_CONFIGS = [
         ],
         visible_filters=[PartnerKey.partner, PartnerKey.prefix, PartnerKey.revoked_at],
         order_by=[OrderBy(PartnerKey.created_at, ascending=False)],
-        hooks=[Hook(HookType.pre_save, refuse_key_creation), Hook(HookType.pre_patch, refuse_key_edits)],
+        hooks=[Hook(HookType.pre_save, refuse_key_creation), Hook(HookType.pre_patch, keep_key_fixed)],
         menu_group="Partners",
     ),
     TableConfig(

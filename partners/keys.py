@@ -60,7 +60,18 @@ def ip_allowed(allowed: str, client_ip: str | None) -> bool:
         address = ipaddress.ip_address(client_ip)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(entry, strict=False) for entry in entries)
+    return any(address in network for network in _networks(entries))
+
+
+def _networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The valid entries; one mistyped outside the staff UI (which checks them) allows nothing."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return networks
 
 
 def check_allowed_ips(allowed: str) -> str:

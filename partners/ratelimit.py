@@ -7,6 +7,7 @@ share the limit exactly.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from litestar.types import Message, Scope
 from core.errors import DomainError
 from core.settings import Settings
 
+logger = logging.getLogger("helpdesk.ratelimit")
 WINDOW_SECONDS = 60
 HEADERS_STATE_KEY = "rate_limit_headers"
 
@@ -102,7 +104,7 @@ class RedisRateLimiter:
         if self._client is None:
             from redis.asyncio import Redis
 
-            self._client = Redis.from_url(self.url)
+            self._client = Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
             self._script = self._client.register_script(_INCREMENT)
         return self._script
 
@@ -126,7 +128,12 @@ def make_rate_limiter(settings: Settings) -> RateLimiter:
 
 async def enforce(connection: ASGIConnection[Any, Any, Any, Any], bucket: str, limit: int) -> None:
     """Count the request; its headers go on the response whatever it is, a 429 past the limit."""
-    result = await connection.app.state.rate_limiter.hit(bucket, limit)
+    try:
+        result = await connection.app.state.rate_limiter.hit(bucket, limit)
+    except Exception:
+        # Fail open: an outage of the counter store must not stop partners and customers.
+        logger.warning("Rate limiter unavailable; request not counted", exc_info=True)
+        return
     connection.state[HEADERS_STATE_KEY] = result.headers()
     if not result.allowed:
         raise TooManyRequests(

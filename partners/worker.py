@@ -155,12 +155,15 @@ class WebhookWorker:
         headers = signed_headers(target["webhook_secret"], row["event_id"], str(int(time.time())), body)
         status_code: int | None = None
         try:
-            response = await client.post(target["webhook_url"], content=body, headers=headers)
-            status_code = response.status_code
-            error = "" if response.is_success else f"HTTP {status_code}"
+            # Streamed and never read: only the status matters, whatever the receiver sends back.
+            async with client.stream(
+                "POST", target["webhook_url"], content=body, headers=headers
+            ) as response:
+                status_code = response.status_code
+            error = "" if 200 <= status_code < 300 else f"HTTP {status_code}"
         except httpx.TimeoutException:
             error = f"Timed out after {self.settings.webhook_timeout_seconds:g} s"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure to send (bad URL too) is retried, never a stuck row
             error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_LENGTH]
         if not error:
             await self._finish(row, token, DeliveryStatus.delivered, status_code, "")

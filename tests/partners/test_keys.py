@@ -109,6 +109,8 @@ async def test_inactive_partner_keys_are_refused(app):
         ("10.0.0.0/8, 1.2.3.4", "10.9.8.7", 201),
         ("10.0.0.0/8", "11.0.0.1", 403),
         ("", "203.0.113.9", 201),
+        ("not-an-address, 1.2.3.4", "1.2.3.4", 201),
+        ("not-an-address", "1.2.3.4", 403),
     ],
 )
 async def test_keys_of_ip_bound_partners_work_only_from_allowed_addresses(app, allowed, ip, status):

@@ -155,3 +155,15 @@ async def test_redis_counter_keys_expire(redis_prefix):
     assert len(keys) == 1
     assert 0 < await client.ttl(keys[0]) <= 61
     await client.aclose()
+
+
+async def test_an_unreachable_redis_lets_requests_through_uncounted(app):
+    closed = create_app(settings_with(redis_url="redis://127.0.0.1:1/0"))
+    _, key = await partner_with_key()
+    try:
+        async with client_for(closed, key) as client:
+            response = await client.post("/external/tickets", json=body("R-1"))
+    finally:
+        await closed.state.rate_limiter.close()
+    assert response.status_code == 201
+    assert "ratelimit-limit" not in response.headers

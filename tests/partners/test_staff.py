@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from core.settings import get_settings
+from partners.keys import issue_key
 from partners.tables import Partner, PartnerKey
 from tests.partners.helpers import client_for, make_partner
 from tests.test_staff_ui import staff, staff_user  # noqa: F401 - fixtures
@@ -56,6 +58,34 @@ async def test_keys_cannot_be_created_or_rewritten_in_the_table(staff: httpx.Asy
     )
     assert created.status_code == 422
     assert await PartnerKey.count().where(PartnerKey.partner == partner_id) == 0
+
+    issued = await issue_key(get_settings(), partner_id, "old label")
+    before = await PartnerKey.select().where(PartnerKey.id == issued.id).first()
+    only_fixed = await staff.patch(f"/staff/api/tables/partner_key/{issued.id}/", json={"digest": "0" * 64})
+    assert only_fixed.status_code == 422
+    edited = await staff.patch(
+        f"/staff/api/tables/partner_key/{issued.id}/",
+        json={"digest": "0" * 64, "prefix": "hdk_forged__", "label": "new label"},
+    )
+    assert edited.status_code == 200, edited.text
+    after = await PartnerKey.select().where(PartnerKey.id == issued.id).first()
+    assert (after["digest"], after["prefix"], after["label"]) == (
+        before["digest"],
+        before["prefix"],
+        "new label",
+    )
+
+
+async def test_staff_revoke_a_key_by_editing_it(app, staff: httpx.AsyncClient) -> None:  # noqa: F811
+    partner_id = await make_partner(name="wayne")
+    issued = await issue_key(get_settings(), partner_id)
+    response = await staff.patch(
+        f"/staff/api/tables/partner_key/{issued.id}/", json={"revoked_at": "2026-01-01T00:00:00+00:00"}
+    )
+    assert response.status_code == 200, response.text
+    async with client_for(app, issued.key) as partner:
+        refused = await partner.post("/external/tickets", json={"external_ref": "R-1", "title": "Revoked"})
+    assert refused.status_code == 403
 
 
 async def test_tickets_show_their_partner_by_name(partner, staff: httpx.AsyncClient) -> None:  # noqa: F811

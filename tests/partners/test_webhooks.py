@@ -245,7 +245,7 @@ async def test_an_inactive_partner_is_not_sent_to(app, admin, hooked, receiver):
 async def test_restart_mid_retry_loses_nothing(app, admin, hooked, receiver):
     receiver.plan = [(500, 0.0)]
     await admin.put(f"/admin/tickets/{hooked['ticket_id']}", json={"status": "resolved"})
-    first = worker_for(app)
+    first = worker_for(app, webhook_retry_base_seconds=0.5)
     await first.start()
     for _ in range(100):
         if receiver.requests:
@@ -254,16 +254,18 @@ async def test_restart_mid_retry_loses_nothing(app, admin, hooked, receiver):
     await first.stop()
     assert not first.running
     row = (await deliveries())[0]
-    assert row["status"] in ("pending", "delivered")
+    assert (row["status"], row["attempts"], row["last_status_code"]) == ("pending", 1, 500)
 
-    second = worker_for(app)
+    second = worker_for(app, webhook_retry_base_seconds=0.5)  # a new process: all it has is the database
     await second.start()
-    for _ in range(100):
+    for _ in range(150):
         if (await deliveries())[0]["status"] == "delivered":
             break
         await asyncio.sleep(0.02)
     await second.stop()
-    assert (await deliveries())[0]["status"] == "delivered"
+    final = (await deliveries())[0]
+    assert (final["status"], final["attempts"]) == ("delivered", 2)
+    assert [r.headers["x-webhook-id"] for r in receiver.requests] == [row["event_id"]] * 2
 
 
 async def test_a_claim_left_by_a_dead_worker_is_taken_over_after_its_lease(app, admin, hooked, receiver):
@@ -308,3 +310,14 @@ async def test_the_app_starts_and_stops_its_worker(app, admin, hooked, receiver)
     assert not worker.running
     assert len(receiver.requests) == 1
     assert (await deliveries())[0]["status"] == "delivered"
+
+
+async def test_a_receiver_url_that_cannot_be_used_is_retried_not_stuck(app, admin, hooked):
+    await Partner.update({Partner.webhook_url: "ftp://127.0.0.1/nope"}).where(
+        Partner.id == hooked["partner_id"]
+    )
+    await admin.put(f"/admin/tickets/{hooked['ticket_id']}", json={"status": "resolved"})
+    await worker_for(app).run_once()
+    row = (await deliveries())[0]
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert "UnsupportedProtocol" in row["last_error"]
