@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import MutableScopeHeaders, ResponseHeader
 from litestar.types import Message, Scope
 
 from core.errors import DomainError
@@ -29,6 +29,20 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+
+
+# For the OpenAPI document; the values are set per request by `add_rate_limit_headers`.
+RATE_LIMIT_RESPONSE_HEADERS = [
+    ResponseHeader(
+        name="RateLimit-Limit", description="Requests allowed per minute.", documentation_only=True
+    ),
+    ResponseHeader(
+        name="RateLimit-Remaining", description="Requests left in this minute.", documentation_only=True
+    ),
+    ResponseHeader(
+        name="RateLimit-Reset", description="Seconds until the minute's window ends.", documentation_only=True
+    ),
+]
 
 
 class TooManyRequests(DomainError):

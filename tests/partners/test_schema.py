@@ -16,6 +16,8 @@ async def test_create_endpoints_document_idempotency_and_limits(
     assert header["in"] == "header"
     assert header["required"] is False
     assert {"201", "409", "422", "429"} <= set(operation["responses"])
+    documented = set(operation["responses"]["201"].get("headers", {}))
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= documented
 
 
 async def test_external_ingest_documents_the_duplicate_answer(anonymous: httpx.AsyncClient) -> None:

@@ -14,6 +14,7 @@ from core.openapi import IDENTITY_PARAMETERS, body_operation, error_responses
 from core.pagination import Page, PageRequest, build_page, provide_page_request
 from partners.guards import limit_customer_rate, provide_idempotency
 from partners.idempotency import IDEMPOTENCY_KEY_HEADER, Idempotency
+from partners.ratelimit import RATE_LIMIT_RESPONSE_HEADERS
 from tickets.queries import owned_by
 from tickets.schemas import CommentCreate, CommentOut, TicketCreate, TicketDetail, TicketOut
 from tickets.services import Actor, TicketService
@@ -23,6 +24,7 @@ class CustomerTicketController(Controller):
     path = "/customer/tickets"
     tags = ["customer"]
     guards = [requires_role(Role.customer), limit_customer_rate]
+    response_headers = RATE_LIMIT_RESPONSE_HEADERS
     parameters = IDENTITY_PARAMETERS
     dependencies = {
         "caller": Provide(provide_caller),

@@ -14,6 +14,7 @@ from core.openapi import body_operation, error_responses
 from partners.guards import provide_idempotency, provide_partner, requires_partner_key
 from partners.idempotency import IDEMPOTENCY_KEY_HEADER, Idempotency
 from partners.keys import AuthenticatedPartner
+from partners.ratelimit import RATE_LIMIT_RESPONSE_HEADERS
 from tickets.schemas import ExternalTicketCreate, ExternalTicketReceipt
 from tickets.services import TicketService
 
@@ -22,6 +23,7 @@ class ExternalTicketController(Controller):
     path = "/external/tickets"
     tags = ["external"]
     guards = [requires_partner_key]
+    response_headers = RATE_LIMIT_RESPONSE_HEADERS
     dependencies = {"partner": Provide(provide_partner), "idempotency": Provide(provide_idempotency)}
     parameters = {
         "x_api_key": HeaderParameter(
