@@ -35,6 +35,14 @@ from tickets.seed import seed_categories
 from tickets.storage import AttachmentStore
 
 CORS_HEADERS = ["Content-Type", "Authorization", "X-ROLE", "X-USER", "X-API-KEY", "Idempotency-Key"]
+# Browsers hide response headers from scripts unless they are listed here.
+CORS_EXPOSED_HEADERS = [
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -95,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
             allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
             allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
         ),
         template_config=TemplateConfig(

@@ -167,3 +167,11 @@ async def test_an_unreachable_redis_lets_requests_through_uncounted(app):
         await closed.state.rate_limiter.close()
     assert response.status_code == 201
     assert "ratelimit-limit" not in response.headers
+
+
+async def test_the_front_end_may_read_the_limit_and_replay_headers(customer):
+    response = await customer.get("/customer/tickets", headers={"Origin": "http://localhost:3000"})
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"} <= exposed
+    assert "idempotent-replayed" in exposed

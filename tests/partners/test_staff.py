@@ -7,7 +7,7 @@ import httpx
 from core.settings import get_settings
 from partners.keys import issue_key
 from partners.tables import Partner, PartnerKey
-from tests.partners.helpers import client_for, make_partner
+from tests.partners.helpers import client_for, make_partner, partner_with_key
 from tests.test_staff_ui import staff, staff_user  # noqa: F401 - fixtures
 
 
@@ -94,3 +94,17 @@ async def test_tickets_show_their_partner_by_name(partner, staff: httpx.AsyncCli
     response = await staff.get("/staff/api/tables/ticket/", params={"__readable": "true", "id": ticket_id})
     assert response.status_code == 200, response.text
     assert response.json()["rows"][0]["partner_readable"] == "default"
+
+
+async def test_a_partner_with_tickets_cannot_be_deleted(app, staff: httpx.AsyncClient) -> None:  # noqa: F811
+    used_id, key = await partner_with_key(name="used")
+    unused_id = await make_partner(name="unused")
+    async with client_for(app, key) as partner:
+        await partner.post("/external/tickets", json={"external_ref": "D-1", "title": "Keeps its partner"})
+    refused = await staff.delete(f"/staff/api/tables/partner/{used_id}/")
+    assert refused.status_code == 409
+    assert "deactivate" in refused.text
+    assert await Partner.exists().where(Partner.id == used_id)
+    deleted = await staff.delete(f"/staff/api/tables/partner/{unused_id}/")
+    assert deleted.status_code in (200, 204)
+    assert not await Partner.exists().where(Partner.id == unused_id)
