@@ -62,7 +62,7 @@ class WebhookWorker:
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._last_purge = 0.0
+        self._last_purge: float | None = None
 
     async def start(self) -> None:
         # httpx logs every request's URL at INFO; partners' webhook URLs may carry tokens.
@@ -103,7 +103,7 @@ class WebhookWorker:
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.settings.webhook_poll_seconds)
 
     async def _purge_now_and_then(self) -> None:
-        if time.monotonic() - self._last_purge >= PURGE_EVERY_SECONDS:
+        if self._last_purge is None or time.monotonic() - self._last_purge >= PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             await purge_expired()
 

@@ -321,3 +321,23 @@ async def test_a_receiver_url_that_cannot_be_used_is_retried_not_stuck(app, admi
     row = (await deliveries())[0]
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert "UnsupportedProtocol" in row["last_error"]
+
+
+async def test_the_running_worker_purges_expired_idempotency_keys(app):
+    from partners.tables import IdempotencyRecord
+
+    now = utc_now()
+    for key, expires in (("expired", now - timedelta(seconds=1)), ("live", now + timedelta(hours=1))):
+        await IdempotencyRecord.insert(
+            IdempotencyRecord(
+                scope="partner:1", key=key, request_hash="h", created_at=now, expires_at=expires
+            )
+        )
+    worker = worker_for(app)
+    await worker.start()
+    for _ in range(100):
+        if await IdempotencyRecord.count() == 1:
+            break
+        await asyncio.sleep(0.02)
+    await worker.stop()
+    assert [r["key"] for r in await IdempotencyRecord.select(IdempotencyRecord.key)] == ["live"]
