@@ -49,9 +49,8 @@ WHERE id IN (
 
 def backoff(settings: Settings, attempts: int) -> float:
     """Exponential from the base, capped, with full jitter in its upper half."""
-    delay = min(
-        settings.webhook_retry_base_seconds * 2 ** max(attempts - 1, 0), settings.webhook_retry_max_seconds
-    )
+    doublings = min(max(attempts - 1, 0), 40)  # beyond that the cap applies anyway; avoids float overflow
+    delay = min(settings.webhook_retry_base_seconds * 2**doublings, settings.webhook_retry_max_seconds)
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
 
 

@@ -59,10 +59,34 @@ async def deliveries() -> list[dict]:
     return await WebhookDelivery.select().order_by(WebhookDelivery.id)
 
 
-async def run_until_idle(worker: WebhookWorker, passes: int = 20) -> None:
-    for _ in range(passes):
+async def eventually(check, within: float = 15.0) -> None:
+    """Poll until `check()` (sync or async) is true; generous, so a loaded machine does not fail it."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def status_of_first() -> str:
+    return (await deliveries())[0]["status"]
+
+
+async def status_of_first_is(status: str) -> bool:
+    return await status_of_first() == status
+
+
+async def run_until(worker: WebhookWorker, status: str, within: float = 15.0) -> None:
+    """Run the worker's passes until the first delivery has `status`."""
+
+    async def reached() -> bool:
         await worker.run_once()
-        await asyncio.sleep(0.06)
+        return await status_of_first() == status
+
+    await eventually(reached, within)
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -158,8 +182,7 @@ async def test_a_500_is_retried_with_backoff_then_delivered(app, admin, hooked, 
     await worker.run_once()
     second = (await deliveries())[0]
     assert (second["attempts"], second["last_status_code"]) == (2, 503)
-    # the second wait is longer than the first (exponential, jitter within [0.5, 1] of the step)
-    assert second["next_attempt_at"] - utc_now() > timedelta(seconds=0.8)
+    assert second["next_attempt_at"] > utc_now()  # how the waits grow: test_backoff_doubles_...
     await asyncio.sleep(2.05)
     await worker.run_once()
     final = (await deliveries())[0]
@@ -177,7 +200,7 @@ async def test_a_timeout_is_retried(app, admin, hooked, receiver):
     assert row["status"] == "pending"
     assert row["last_error"].startswith("Timed out after 0.2 s")
     assert row["last_status_code"] is None
-    await run_until_idle(worker, 5)
+    await run_until(worker, "delivered")
     assert (await deliveries())[0]["status"] == "delivered"
 
 
@@ -196,10 +219,8 @@ async def test_gives_up_after_the_retry_window_then_staff_redeliver(app, admin, 
     receiver.plan = [(500, 0.0)] * 100
     await admin.put(f"/admin/tickets/{hooked['ticket_id']}", json={"status": "resolved"})
     worker = worker_for(app)
-    await WebhookDelivery.update(
-        {WebhookDelivery.give_up_at: utc_now() + timedelta(milliseconds=300)}, force=True
-    )
-    await run_until_idle(worker, 12)
+    await WebhookDelivery.update({WebhookDelivery.give_up_at: utc_now() + timedelta(seconds=1)}, force=True)
+    await run_until(worker, "failed")
     row = (await deliveries())[0]
     assert row["status"] == "failed"
     assert row["last_status_code"] == 500
@@ -208,7 +229,7 @@ async def test_gives_up_after_the_retry_window_then_staff_redeliver(app, admin, 
 
     receiver.plan = []
     assert await redeliver(fast_settings(), row["id"])
-    await run_until_idle(worker, 3)
+    await run_until(worker, "delivered")
     again = (await deliveries())[0]
     assert again["status"] == "delivered"
     assert again["attempts"] == attempts + 1
@@ -247,10 +268,7 @@ async def test_restart_mid_retry_loses_nothing(app, admin, hooked, receiver):
     await admin.put(f"/admin/tickets/{hooked['ticket_id']}", json={"status": "resolved"})
     first = worker_for(app, webhook_retry_base_seconds=0.5)
     await first.start()
-    for _ in range(100):
-        if receiver.requests:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: receiver.requests)
     await first.stop()
     assert not first.running
     row = (await deliveries())[0]
@@ -258,10 +276,7 @@ async def test_restart_mid_retry_loses_nothing(app, admin, hooked, receiver):
 
     second = worker_for(app, webhook_retry_base_seconds=0.5)  # a new process: all it has is the database
     await second.start()
-    for _ in range(150):
-        if (await deliveries())[0]["status"] == "delivered":
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: status_of_first_is("delivered"))
     await second.stop()
     final = (await deliveries())[0]
     assert (final["status"], final["attempts"]) == ("delivered", 2)
@@ -287,7 +302,7 @@ async def test_concurrent_workers_send_each_event_once(app, admin, hooked, recei
         await admin.put(f"/admin/tickets/{created.json()['ticket_id']}", json={"status": "resolved"})
     workers = [worker_for(app) for _ in range(4)]
     await asyncio.gather(*(w.run_once() for w in workers), *(w.run_once() for w in workers))
-    await run_until_idle(workers[0], 2)
+    await workers[0].run_once()
     rows = await deliveries()
     assert len(rows) == 12
     assert all(r["status"] == "delivered" and r["attempts"] == 1 for r in rows)
@@ -302,10 +317,7 @@ async def test_the_app_starts_and_stops_its_worker(app, admin, hooked, receiver)
     worker = other.state.webhook_worker
     assert worker.running
     await admin.put(f"/admin/tickets/{hooked['ticket_id']}", json={"status": "resolved"})
-    for _ in range(100):
-        if receiver.requests:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: receiver.requests)
     await hooks["stop_webhook_worker"](other)
     assert not worker.running
     assert len(receiver.requests) == 1
@@ -335,9 +347,21 @@ async def test_the_running_worker_purges_expired_idempotency_keys(app):
         )
     worker = worker_for(app)
     await worker.start()
-    for _ in range(100):
-        if await IdempotencyRecord.count() == 1:
-            break
-        await asyncio.sleep(0.02)
+
+    async def purged() -> bool:
+        return not await IdempotencyRecord.exists().where(IdempotencyRecord.key == "expired")
+
+    await eventually(purged)
     await worker.stop()
     assert [r["key"] for r in await IdempotencyRecord.select(IdempotencyRecord.key)] == ["live"]
+
+
+@pytest.mark.parametrize("attempts", [1, 2, 3, 10, 5000])
+def test_backoff_doubles_with_jitter_and_is_capped(attempts):
+    from partners.worker import backoff
+
+    settings = fast_settings(webhook_retry_base_seconds=10, webhook_retry_max_seconds=100)
+    step = min(10 * 2 ** min(attempts - 1, 40), 100)
+    delays = [backoff(settings, attempts) for _ in range(50)]
+    assert all(step * 0.5 <= d <= step for d in delays)
+    assert len(set(delays)) > 1
