@@ -22,6 +22,7 @@ from core.settings import Settings
 
 logger = logging.getLogger("helpdesk.ratelimit")
 WINDOW_SECONDS = 60
+clock = time.time  # the windows' clock; tests hold it still so a minute cannot roll over mid-test
 HEADERS_STATE_KEY = "rate_limit_headers"
 
 _INCREMENT = """
@@ -90,7 +91,7 @@ class MemoryRateLimiter:
         self._window = -1
 
     async def hit(self, bucket: str, limit: int) -> RateLimitResult:
-        window, reset = _window(time.time())
+        window, reset = _window(clock())
         if window != self._window:
             self._counts.clear()
             self._window = window
@@ -124,7 +125,7 @@ class RedisRateLimiter:
 
     async def hit(self, bucket: str, limit: int) -> RateLimitResult:
         script = self._connect()
-        window, reset = _window(time.time())
+        window, reset = _window(clock())
         count = await script(keys=[f"{self.prefix}ratelimit:{bucket}:{window}"], args=[WINDOW_SECONDS + 1])
         return RateLimitResult(limit=limit, count=int(count), reset=reset)
 
