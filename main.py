@@ -29,6 +29,10 @@ from core.staff import ensure_first_staff_user, staff_mount
 from core.throttle import Throttle
 from dashboard.controller import DashboardController
 from home.controller import HomeController
+from partners.idempotency import Idempotency
+from partners.keys import ensure_default_partner
+from partners.ratelimit import add_rate_limit_headers, make_rate_limiter
+from partners.worker import WebhookWorker
 from tickets.controllers.admin import AdminTicketController
 from tickets.controllers.customer import CustomerTicketController
 from tickets.controllers.external import ExternalTicketController
@@ -38,7 +42,15 @@ from tickets.seed import seed_categories
 from tickets.storage import AttachmentStore
 
 logger = logging.getLogger("helpdesk")
-CORS_HEADERS = ["Content-Type", "Authorization", "X-ROLE", "X-USER", "X-API-KEY"]
+CORS_HEADERS = ["Content-Type", "Authorization", "X-ROLE", "X-USER", "X-API-KEY", "Idempotency-Key"]
+# Browsers hide response headers from scripts unless they are listed here.
+CORS_EXPOSED_HEADERS = [
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -46,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     check_auth(settings)
     engine = engine_finder()
     store = AttachmentStore(settings.media_root, settings.max_upload_bytes, settings.max_upload_files)
+    rate_limiter = make_rate_limiter(settings)
+    webhook_worker = WebhookWorker(settings, engine)
 
     async def on_startup(app: Litestar) -> None:
         if settings.is_production and settings.auth.simulates_roles:
@@ -55,9 +69,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
         await start_database(engine)
         await seed_categories()
+        await ensure_default_partner(settings)
         password = await ensure_first_staff_user(settings)
         if password:
             print(f"Created staff user 'admin' with password: {password}  (shown once)", flush=True)
+
+    async def start_webhook_worker(app: Litestar) -> None:
+        if settings.webhook_worker_enabled:
+            await webhook_worker.start()
+
+    async def stop_webhook_worker(app: Litestar) -> None:
+        await webhook_worker.stop()
+        await rate_limiter.close()
 
     async def on_shutdown(app: Litestar) -> None:
         await stop_database(engine)
@@ -80,19 +103,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },
-        on_startup=[on_startup],
-        on_shutdown=[on_shutdown],
+        on_startup=[on_startup, start_webhook_worker],
+        on_shutdown=[stop_webhook_worker, on_shutdown],
+        before_send=[add_rate_limit_headers],
         state=State(
             {
                 "settings": settings,
                 "engine": engine,
                 "attachment_store": store,
                 "auth_throttle": Throttle(settings.auth.throttle_window),
+                "rate_limiter": rate_limiter,
+                "idempotency": Idempotency(settings),
+                "webhook_worker": webhook_worker,
             }
         ),
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
             allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
             allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
         ),
         template_config=TemplateConfig(

@@ -152,6 +152,9 @@ def main() -> None:
         "MEDIA_ROOT": str(workdir / "media"),
         "EXTERNAL_TICKET_API_KEY": "dev-external-api-key",
         "APP_ENV": "development",
+        # The benchmark measures throughput, not the per-caller rate limits.
+        "CUSTOMER_RATE_LIMIT_PER_MINUTE": "1000000",
+        "PARTNER_RATE_LIMIT_PER_MINUTE": "1000000",
     }
     engine = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     port = free_port()

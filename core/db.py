@@ -40,6 +40,17 @@ async def write_transaction(engine: Engine) -> AsyncIterator[None]:
             yield
 
 
+def is_unique_violation(error: BaseException) -> bool:
+    """A unique index refused the write (asyncpg on PostgreSQL, sqlite3 on SQLite)."""
+    import sqlite3
+
+    from asyncpg.exceptions import UniqueViolationError
+
+    if isinstance(error, UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error)
+
+
 async def start_database(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool()

@@ -112,10 +112,11 @@ _ERROR_DESCRIPTIONS = {
     401: "No valid credential (AUTH_MODE=token, or a bad bearer token): see WWW-Authenticate",
     403: "Wrong role, or invalid or missing API key",
     404: "Not found (or not the caller's), or an invalid page",
-    409: "The ticket's state does not allow this",
+    409: "The ticket's state does not allow this, or a request with the same Idempotency-Key is in flight",
     413: "An attachment or the whole request is too large",
     415: "The body is neither JSON nor a form",
-    429: "Too many attempts; wait the seconds given in Retry-After",
+    422: "The Idempotency-Key was already used with a different request",
+    429: "Too many requests; wait the seconds given in Retry-After (RateLimit-* headers where limited)",
 }
 
 

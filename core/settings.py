@@ -43,6 +43,17 @@ class Settings:
     auth: AuthSettings
     # Host names the staff UI is served under over HTTPS (its CSRF check compares the Referer).
     staff_allowed_hosts: tuple[str, ...] = ()
+    partner_rate_limit: int = 600
+    customer_rate_limit: int = 120
+    redis_url: str | None = None
+    redis_key_prefix: str = "helpdesk:"
+    idempotency_ttl_seconds: int = 86400
+    webhook_worker_enabled: bool = True
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 2.0
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_give_up_seconds: int = 86400
 
     @property
     def is_production(self) -> bool:
@@ -96,6 +107,28 @@ def _database_url(env: dict[str, str]) -> str | None:
     return url
 
 
+def _float(env: dict[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("true", "1")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from a mapping (the process environment plus `.env` by default)."""
     if env is None:
@@ -138,6 +171,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         staff_allowed_hosts=tuple(
             h.strip() for h in env.get("STAFF_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()
         ),
+        partner_rate_limit=_int(env, "PARTNER_RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
+        customer_rate_limit=_int(env, "CUSTOMER_RATE_LIMIT_PER_MINUTE", 120, 1, 1_000_000),
+        redis_url=env.get("REDIS_URL", "").strip() or None,
+        redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or "helpdesk:",
+        idempotency_ttl_seconds=_int(env, "IDEMPOTENCY_TTL_SECONDS", 86400, 60, 30 * 86400),
+        webhook_worker_enabled=_bool(env, "WEBHOOK_WORKER_ENABLED", True),
+        webhook_timeout_seconds=_float(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0, 0.01, 300.0),
+        webhook_poll_seconds=_float(env, "WEBHOOK_POLL_SECONDS", 2.0, 0.01, 3600.0),
+        webhook_retry_base_seconds=_float(env, "WEBHOOK_RETRY_BASE_SECONDS", 30.0, 0.001, 86400.0),
+        webhook_retry_max_seconds=_float(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600.0, 0.001, 86400.0),
+        webhook_give_up_seconds=_int(env, "WEBHOOK_GIVE_UP_SECONDS", 86400, 1, 30 * 86400),
     )
 
 

@@ -15,6 +15,8 @@ from piccolo_api.crud.validators import Validators
 
 from auth.admin import AUTH_TABLE_CONFIGS
 from core.settings import Settings
+from partners.admin import FORM_CONFIGS as PARTNER_FORMS
+from partners.admin import TABLE_CONFIGS as PARTNER_TABLES
 from tickets.admin import superusers_only, ticket_table_configs
 from tickets.admin_forms import STAFF_DIRECTORY, ticket_forms
 from tickets.services import TicketService
@@ -57,8 +59,8 @@ def staff_mount(settings: Settings) -> ASGIRouteHandler:
     """Built once: a per-request build costs ~86 ms and resets the login rate limiter."""
     service = staff_ticket_service(settings)
     admin = create_admin(
-        tables=[*ticket_table_configs(service), STAFF_ACCOUNTS, *AUTH_TABLE_CONFIGS],
-        forms=ticket_forms(service),
+        tables=[*ticket_table_configs(service), STAFF_ACCOUNTS, *AUTH_TABLE_CONFIGS, *PARTNER_TABLES],
+        forms=[*ticket_forms(service), *PARTNER_FORMS],
         site_name=SITE_NAME,
         production=settings.is_production,
         allowed_hosts=list(settings.staff_allowed_hosts),

@@ -22,6 +22,11 @@ os.environ["APP_ENV"] = "development"
 os.environ["EXTERNAL_TICKET_API_KEY"] = "dev-external-api-key"
 os.environ["API_PAGE_SIZE"] = "20"
 os.environ["CORS_ALLOWED_ORIGINS"] = "http://localhost:3000,http://127.0.0.1:3000"
+# Webhook tests run their own workers; limits and Redis are set per test where they matter.
+os.environ["WEBHOOK_WORKER_ENABLED"] = "false"
+os.environ["REDIS_URL"] = ""
+os.environ["PARTNER_RATE_LIMIT_PER_MINUTE"] = "600"
+os.environ["CUSTOMER_RATE_LIMIT_PER_MINUTE"] = "120"
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
@@ -47,17 +52,32 @@ async def _reset_tables() -> None:
     from piccolo.engine import engine_finder
     from piccolo.engine.postgres import PostgresEngine
 
+    from core.settings import get_settings
+    from partners.keys import ensure_default_partner
     from tickets.seed import seed_categories
 
     engine = engine_finder()
-    tables = ("ticket_event", "ticket_attachment", "comment", "ticket", "category")
-    tables += ("refresh_token", "magic_link_code", "outbox_mail")
+    tables = (
+        "ticket_event",
+        "ticket_attachment",
+        "comment",
+        "ticket",
+        "category",
+        "webhook_delivery",
+        "idempotency_record",
+        "partner_key",
+        "partner",
+        "refresh_token",
+        "magic_link_code",
+        "outbox_mail",
+    )
     if isinstance(engine, PostgresEngine):
         await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:
         for table in tables:
             await engine.run_ddl(f"DELETE FROM {table}")
     await seed_categories()
+    await ensure_default_partner(get_settings())
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +96,7 @@ async def app() -> AsyncIterator[Litestar]:
 @pytest.fixture(autouse=True)
 async def clean_db(app: Litestar) -> None:
     await _reset_tables()
+    app.state.rate_limiter.reset()
 
 
 def make_client(app: Litestar, headers: dict[str, str] | None = None) -> httpx.AsyncClient:

@@ -169,6 +169,7 @@ def ticket_table_configs(service: TicketService) -> list[TableConfig]:
                 Ticket.customer_id,
                 Ticket.assigned_to,
                 Ticket.source,
+                Ticket.partner,
                 Ticket.created_at,
             ],
             visible_filters=[
@@ -177,6 +178,7 @@ def ticket_table_configs(service: TicketService) -> list[TableConfig]:
                 Ticket.category,
                 Ticket.assigned_to,
                 Ticket.source,
+                Ticket.partner,
                 Ticket.title,
                 Ticket.customer_id,
                 Ticket.created_at,

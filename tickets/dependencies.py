@@ -18,7 +18,12 @@ def media_url_for(request: Request[Any, Any, Any]):
 
 async def provide_ticket_service(request: Request[Any, Any, Any]) -> TicketService:
     state = request.app.state
-    return TicketService(engine=state.engine, store=state.attachment_store, media_url=media_url_for(request))
+    return TicketService(
+        engine=state.engine,
+        store=state.attachment_store,
+        media_url=media_url_for(request),
+        settings=state.settings,
+    )
 
 
 async def provide_ticket_filters(

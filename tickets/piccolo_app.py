@@ -8,6 +8,6 @@ APP_CONFIG = AppConfig(
     app_name="tickets",
     migrations_folder_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"),
     table_classes=[Category, Ticket, Comment, TicketAttachment, TicketEvent],
-    migration_dependencies=[],
+    migration_dependencies=["partners.piccolo_app"],
     commands=[],
 )

@@ -11,7 +11,14 @@ from piccolo.query.methods.select import Count
 
 from core.pagination import PageRequest
 from tickets.enums import Priority, Source, Status
-from tickets.schemas import AttachmentOut, CategoryOut, TicketDetail, TicketOut, TicketStats
+from tickets.schemas import (
+    AttachmentOut,
+    CategoryOut,
+    ExternalTicketReceipt,
+    TicketDetail,
+    TicketOut,
+    TicketStats,
+)
 from tickets.tables import Category, Comment, Ticket, TicketAttachment
 
 MAX_ID = 2**31 - 1  # ids are 32-bit serials; anything larger cannot exist
@@ -112,6 +119,30 @@ async def ticket_detail(row: dict[str, Any], media_url: MediaUrl) -> TicketDetai
     ]
     return msgspec.convert(
         {**row, "comments": comments, "attachments": attachments}, TicketDetail, from_attributes=True
+    )
+
+
+async def find_partner_ticket(partner_id: int, external_ref: str) -> int | None:
+    row = (
+        await Ticket.select(Ticket.id)
+        .where(Ticket.partner == partner_id, Ticket.external_ref == external_ref)
+        .first()
+    )
+    return row["id"] if row else None
+
+
+async def external_receipt(ticket_id: int, media_url: MediaUrl) -> ExternalTicketReceipt:
+    ticket = await Ticket.select(Ticket.external_ref, Ticket.status).where(Ticket.id == ticket_id).first()
+    files = (
+        await TicketAttachment.select(TicketAttachment.file)
+        .where(TicketAttachment.ticket == ticket_id)
+        .order_by(TicketAttachment.id)
+    )
+    return ExternalTicketReceipt(
+        ticket_id=ticket_id,
+        external_ref=ticket["external_ref"],
+        status=ticket["status"],
+        attachments=[media_url(f["file"]) for f in files],
     )
 
 

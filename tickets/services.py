@@ -11,9 +11,12 @@ from litestar.datastructures import UploadFile
 from piccolo.engine.base import Engine
 
 from core.bodies import has_nul
-from core.db import write_transaction
+from core.db import is_unique_violation, write_transaction
 from core.errors import BadRequest, Conflict, FieldError, NotFound, invalid_fields
 from core.pagination import PageRequest, check_in_range
+from core.settings import Settings, get_settings
+from partners.keys import AuthenticatedPartner
+from partners.webhooks import enqueue_ticket_events
 from tickets import queries
 from tickets.enums import EventKind, Role, Source, Status
 from tickets.queries import MediaUrl
@@ -75,10 +78,13 @@ class TicketFilters:
 
 
 class TicketService:
-    def __init__(self, engine: Engine, store: AttachmentStore, media_url: MediaUrl) -> None:
+    def __init__(
+        self, engine: Engine, store: AttachmentStore, media_url: MediaUrl, settings: Settings | None = None
+    ) -> None:
         self.engine = engine
         self.store = store
         self.media_url = media_url
+        self.settings = settings or get_settings()
 
     # Reads
 
@@ -114,16 +120,29 @@ class TicketService:
         return await self.detail(ticket_id)
 
     async def ingest_external(
-        self, data: ExternalTicketCreate, uploads: list[UploadFile]
-    ) -> ExternalTicketReceipt:
-        actor = Actor(name="partner", role=Source.external)
-        ticket_id, stored = await self._create(data, uploads, actor, Source.external, data.customer_id)
-        return ExternalTicketReceipt(
-            ticket_id=ticket_id,
-            external_ref=data.external_ref,
-            status=Status.open,
-            attachments=[self.media_url(f.path) for f in stored],
-        )
+        self, data: ExternalTicketCreate, uploads: list[UploadFile], partner: AuthenticatedPartner
+    ) -> tuple[int, ExternalTicketReceipt]:
+        """201 and a new ticket, or 200 and the ticket this partner already sent with that external_ref.
+
+        The unique index on (partner, external_ref) decides between concurrent
+        senders: the losers' inserts fail, their files are removed, and they
+        answer with the winner's ticket.
+        """
+        existing = await queries.find_partner_ticket(partner.id, data.external_ref)
+        if existing is None:
+            actor = Actor(name=partner.name, role=Source.external)
+            try:
+                ticket_id, _ = await self._create(
+                    data, uploads, actor, Source.external, data.customer_id, partner.id
+                )
+                return 201, await queries.external_receipt(ticket_id, self.media_url)
+            except Exception as error:
+                if not is_unique_violation(error):
+                    raise
+            existing = await queries.find_partner_ticket(partner.id, data.external_ref)
+            if existing is None:
+                raise RuntimeError("A duplicate external_ref was refused but its ticket cannot be found")
+        return 200, await queries.external_receipt(existing, self.media_url)
 
     async def _create(
         self,
@@ -132,6 +151,7 @@ class TicketService:
         actor: Actor,
         source: Source,
         customer_id: str | None,
+        partner_id: int | None = None,
     ) -> tuple[int, list[StoredFile]]:
         """Store the files, then the ticket and its attachment rows in one transaction."""
         self.store.check(uploads)
@@ -148,6 +168,7 @@ class TicketService:
                     status=Status.open,
                     category=category_id,
                     customer_id=customer_id,
+                    partner=partner_id,
                 )
                 await ticket.save()
                 if stored:
@@ -242,3 +263,4 @@ class TicketService:
         await TicketEvent.insert(
             TicketEvent(ticket=ticket_id, kind=kind, actor=actor.name, role=actor.role, changes=changes)
         )
+        await enqueue_ticket_events(self.settings, ticket_id, kind, actor.role, changes)

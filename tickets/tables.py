@@ -17,6 +17,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
+from partners.tables import Partner
 from tickets.enums import EventKind, Priority, Role, Source, Status
 
 
@@ -46,6 +47,14 @@ class Ticket(Table):
     assigned_to = Varchar(length=254, null=True, default=None, index=True, help_text="Agent e-mail.")
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=utc_now)
+    partner = ForeignKey(
+        Partner,
+        on_delete=OnDelete.restrict,
+        null=True,
+        default=None,
+        index=True,
+        help_text="The partner that sent it; with external_ref unique per partner.",
+    )
 
     @classmethod
     def get_readable(cls) -> Readable:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
@@ -12,6 +12,9 @@ from core.bodies import read_body
 from core.identity import Caller, Role, provide_caller, requires_role
 from core.openapi import BEARER, IDENTITY_PARAMETERS, body_operation, error_responses
 from core.pagination import Page, PageRequest, build_page, provide_page_request
+from partners.guards import limit_customer_rate, provide_idempotency
+from partners.idempotency import IDEMPOTENCY_KEY_HEADER, Idempotency
+from partners.ratelimit import RATE_LIMIT_RESPONSE_HEADERS
 from tickets.queries import owned_by
 from tickets.schemas import CommentCreate, CommentOut, TicketCreate, TicketDetail, TicketOut
 from tickets.services import Actor, TicketService
@@ -20,15 +23,20 @@ from tickets.services import Actor, TicketService
 class CustomerTicketController(Controller):
     path = "/customer/tickets"
     tags = ["customer"]
-    guards = [requires_role(Role.customer)]
+    guards = [requires_role(Role.customer), limit_customer_rate]
+    response_headers = RATE_LIMIT_RESPONSE_HEADERS
     parameters = IDENTITY_PARAMETERS
     security = BEARER
-    dependencies = {"caller": Provide(provide_caller), "paging": Provide(provide_page_request)}
+    dependencies = {
+        "caller": Provide(provide_caller),
+        "paging": Provide(provide_page_request),
+        "idempotency": Provide(provide_idempotency),
+    }
 
     @post(
         "/",
         operation_id="createCustomerTicket",
-        responses=error_responses(400, 401, 403, 413, 415),
+        responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429),
         summary="Open a ticket (JSON, or multipart with `attachments` files)",
         operation_class=body_operation(TicketCreate, with_files=True),
     )
@@ -37,9 +45,16 @@ class CustomerTicketController(Controller):
         request: Request[Any, Any, Any],
         tickets: NamedDependency[TicketService],
         caller: NamedDependency[Caller],
-    ) -> TicketDetail:
+        idempotency: NamedDependency[Idempotency],
+        idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY_HEADER] = None,
+    ) -> Response[TicketDetail]:
         data, files = await read_body(request, TicketCreate)
-        return await tickets.open_for_customer(data, files, caller.email)
+
+        async def open_ticket() -> tuple[int, TicketDetail]:
+            return 201, await tickets.open_for_customer(data, files, caller.email)
+
+        scope = f"customer:{caller.email.lower()}"
+        return await idempotency.run(request, scope, idempotency_key, open_ticket)
 
     @get(
         "/",

@@ -1,0 +1,1 @@
+"""Partner systems: their API keys, idempotent requests, rate limits and signed webhooks."""
