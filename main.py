@@ -19,6 +19,8 @@ from piccolo.engine import engine_finder
 
 from core.db import start_database, stop_database
 from core.errors import DomainError, domain_error_handler, http_error_handler, unexpected_error_handler
+from core.metrics import MetricsController, request_metrics, track_pool
+from core.middleware import ObservabilityMiddleware, configure_access_log
 from core.settings import PROJECT_DIR, Settings, get_settings
 from core.staff import ensure_first_staff_user, staff_mount
 from home.controller import HomeController
@@ -38,8 +40,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = engine_finder()
     store = AttachmentStore(settings.media_root, settings.max_upload_bytes, settings.max_upload_files)
 
+    configure_access_log()
+
     async def on_startup(app: Litestar) -> None:
         await start_database(engine)
+        track_pool(engine)
         await seed_categories()
         password = await ensure_first_staff_user(settings)
         if password:
@@ -48,9 +53,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_shutdown(app: Litestar) -> None:
         await stop_database(engine)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HomeController,
+            MetricsController,
             PublicController,
             CustomerTicketController,
             AdminTicketController,
@@ -83,12 +89,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
         request_max_body_size=settings.max_request_bytes,
+        middleware=[request_metrics().middleware],
         debug=False,
     )
+    # Outside Litestar's own handler (as CORS is), so 404s, errors and the staff UI get it too.
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, production=settings.is_production)
+    return app
 
 
 app = create_app()
 
 if __name__ == "__main__":
     settings = get_settings()
-    uvicorn.run("main:app", host=settings.host, port=settings.port, proxy_headers=True)
+    # The app logs one JSON line per request itself (core/middleware.py).
+    uvicorn.run("main:app", host=settings.host, port=settings.port, proxy_headers=True, access_log=False)

@@ -38,6 +38,8 @@ class Settings:
     secret_key: str
     external_api_key_digest: bytes
     cors_origins: tuple[str, ...]
+    metrics_enabled: bool = True
+    metrics_token_digest: bytes | None = None
 
     @property
     def is_production(self) -> bool:
@@ -77,6 +79,15 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int, maximum: in
     return value
 
 
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("true", "1", "yes")
+
+
 def _path(env: dict[str, str], name: str, default: str) -> Path:
     path = Path(env.get(name, "").strip() or default)
     return path if path.is_absolute() else PROJECT_DIR / path
@@ -114,6 +125,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
     max_upload_mb = _int(env, "MAX_UPLOAD_SIZE_MB", 10, 1, 1024)
     max_request_mb = _int(env, "MAX_REQUEST_SIZE_MB", 25, 1, 4096)
+    # /metrics: on by default in development; in production only when asked for.
+    metrics_token = env.get("METRICS_TOKEN", "").strip()
     return Settings(
         app_env=app_env,
         host=env.get("HOST", "").strip() or "127.0.0.1",
@@ -129,6 +142,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         external_api_key_digest=keyed_digest(secret_key, api_key),
         cors_origins=cors_origins,
+        metrics_enabled=_bool(env, "METRICS_ENABLED", app_env != "production"),
+        metrics_token_digest=keyed_digest(secret_key, metrics_token) if metrics_token else None,
     )
 
 

@@ -13,6 +13,7 @@ from piccolo.engine.base import Engine
 from core.bodies import has_nul
 from core.db import write_transaction
 from core.errors import BadRequest, Conflict, FieldError, NotFound, invalid_fields
+from core.metrics import COMMENTS_ADDED, TICKETS_CREATED
 from core.pagination import PageRequest, check_in_range
 from tickets import queries
 from tickets.enums import EventKind, Role, Source, Status
@@ -167,6 +168,7 @@ class TicketService:
         except BaseException:
             self.store.remove(stored)
             raise
+        TICKETS_CREATED.labels(source.value).inc()
         return ticket.id, stored
 
     async def update(self, ticket_id: int, data: TicketUpdate, actor: Actor) -> TicketDetail:
@@ -199,6 +201,7 @@ class TicketService:
             await comment.save()
             await Ticket.update({Ticket.updated_at: utc_now()}).where(Ticket.id == ticket_id)
             await self._record(ticket_id, EventKind.commented, actor, {"comment_id": [None, comment.id]})
+        COMMENTS_ADDED.labels(str(actor.role)).inc()
         return CommentOut(
             id=comment.id,
             ticket_id=ticket_id,

@@ -26,6 +26,7 @@ def requires_partner_key(connection: ASGIConnection[Any, Any, Any, Any], _: Base
         settings.digest_secret(given), settings.external_api_key_digest
     ):
         raise Forbidden("Invalid or missing X-API-KEY")
+    connection.state.caller_role = "partner"
 
 
 class ExternalTicketController(Controller):
