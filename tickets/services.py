@@ -195,11 +195,23 @@ class TicketService:
         self, ticket_id: int, data: CommentCreate, actor: Actor, where: Sequence[Any] = ()
     ) -> CommentOut:
         async with write_transaction(self.engine):
-            if await queries.find_ticket(ticket_id, where) is None:
+            # Touching the ticket first takes its row lock, so comments on one ticket are
+            # written one at a time: ids and created_at then rise together.
+            touched = queries.valid_id(ticket_id) and (
+                await Ticket.update({Ticket.updated_at: utc_now()})
+                .where(Ticket.id == ticket_id, *where)
+                .returning(Ticket.id)
+            )
+            if not touched:
                 raise NotFound(TICKET_NOT_FOUND)
-            comment = Comment(ticket=ticket_id, author=actor.name, role=actor.role, message=data.message)
+            comment = Comment(
+                ticket=ticket_id,
+                author=actor.name,
+                role=actor.role,
+                message=data.message,
+                created_at=utc_now(),
+            )
             await comment.save()
-            await Ticket.update({Ticket.updated_at: utc_now()}).where(Ticket.id == ticket_id)
             await self._record(ticket_id, EventKind.commented, actor, {"comment_id": [None, comment.id]})
         COMMENTS_ADDED.labels(str(actor.role)).inc()
         return CommentOut(
