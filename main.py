@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
         request_max_body_size=settings.max_request_bytes,
+        multipart_form_part_limit=settings.max_form_parts,
         middleware=[request_metrics().middleware],
         debug=False,
     )

@@ -16,6 +16,7 @@ DEFAULT_EXTERNAL_API_KEY = "dev-external-api-key"
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_CORS_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
 MEGABYTE = 1024 * 1024
+FORM_TEXT_PARTS = 20
 
 
 class SettingsError(RuntimeError):
@@ -48,6 +49,11 @@ class Settings:
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def max_form_parts(self) -> int:
+        """Parts in one multipart body: the files allowed plus room for every text field."""
+        return self.max_upload_files + FORM_TEXT_PARTS
 
     def digest_secret(self, secret: str) -> bytes:
         return keyed_digest(self.secret_key, secret)
