@@ -196,7 +196,7 @@ class TicketService:
     ) -> CommentOut:
         async with write_transaction(self.engine):
             # Touching the ticket first takes its row lock, so comments on one ticket are
-            # written one at a time: ids and created_at then rise together.
+            # written one at a time and a time taken under the lock rises with the id.
             touched = queries.valid_id(ticket_id) and (
                 await Ticket.update({Ticket.updated_at: utc_now()})
                 .where(Ticket.id == ticket_id, *where)
@@ -204,14 +204,13 @@ class TicketService:
             )
             if not touched:
                 raise NotFound(TICKET_NOT_FOUND)
+            now = utc_now()
             comment = Comment(
-                ticket=ticket_id,
-                author=actor.name,
-                role=actor.role,
-                message=data.message,
-                created_at=utc_now(),
+                ticket=ticket_id, author=actor.name, role=actor.role, message=data.message, created_at=now
             )
             await comment.save()
+            # The ticket's updated_at is its newest comment's time exactly.
+            await Ticket.update({Ticket.updated_at: now}, use_auto_update=False).where(Ticket.id == ticket_id)
             await self._record(ticket_id, EventKind.commented, actor, {"comment_id": [None, comment.id]})
         COMMENTS_ADDED.labels(str(actor.role)).inc()
         return CommentOut(
