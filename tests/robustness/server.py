@@ -27,8 +27,9 @@ def free_port() -> int:
 class Server:
     """`with Server() as server:`; `server.url`, `kill()` (SIGKILL), `terminate()` (SIGTERM)."""
 
-    def __init__(self, *, log_level: str = "warning") -> None:
+    def __init__(self, *, log_level: str = "warning", env: dict[str, str] | None = None) -> None:
         self.log_level = log_level
+        self.env = {**os.environ, **(env or {})}
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log = Path(tempfile.mkstemp(prefix="helpdesk-server-", suffix=".log")[1])
@@ -44,7 +45,7 @@ class Server:
             self.process = subprocess.Popen(
                 [*command, "--port", str(self.port), "--log-level", self.log_level, "--no-access-log"],
                 cwd=PROJECT_DIR,
-                env=dict(os.environ),
+                env=self.env,
                 stdout=log,
                 stderr=log,
             )
