@@ -13,6 +13,7 @@ test's own event loop, so the PostgreSQL pool is used from the loop that opened 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -178,3 +179,30 @@ def test_the_checks_catch_what_they_are_for(status: int, body: dict[str, Any]) -
     response.elapsed = timedelta(milliseconds=1)
     with pytest.raises(FailureGroup):
         case.validate_response(response, checks=CHECKS)
+
+
+BODY_OPERATIONS = [label for label in OPERATIONS if len(SCHEMA.find_operation_by_label(label).body)]
+
+
+@pytest.mark.parametrize("label", BODY_OPERATIONS)
+async def test_wrong_media_types_and_oversized_bodies_get_documented_answers(
+    app: Litestar, label: str
+) -> None:
+    """What the generator never sends: a body of another media type, and one over the size limit."""
+    from main import create_app
+
+    await seed_tickets(app)
+    small = create_app(replace(app.state.settings, max_request_bytes=64 * 1024))
+    operation = SCHEMA.find_operation_by_label(label)
+    identity = "partner" if label.startswith("POST /external") else label.split("/")[1]
+    method, path = label.split(" ")
+    url = path.replace("{ticket_id}", "1")
+    async with make_client(small, IDENTITIES[identity]) as client:
+        for content_type, body, status in [
+            ("text/plain", b"hello", 415),
+            ("application/json", b'{"title": "' + b"x" * 70_000 + b'"}', 413),
+        ]:
+            response = await client.request(method, url, content=body, headers={"Content-Type": content_type})
+            assert response.status_code == status, response.text
+            case = operation.Case(headers=IDENTITIES[identity], path_parameters={"ticket_id": 1})
+            case.validate_response(response, checks=[status_code_conformance, response_schema_conformance])
