@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
+from litestar.types import Scope
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from prometheus_client import REGISTRY, Counter, generate_latest
@@ -60,12 +61,21 @@ def track_pool(engine: Engine) -> None:
     POOL.engine = engine
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's template (`/customer/tickets/{ticket_id}`), never the raw path."""
+    template = scope.get("path_template")
+    if template:
+        return template
+    handler = scope.get("route_handler")
+    if handler is not None and handler.paths:  # a mount (the staff UI) has no template of its own
+        return min(handler.paths)
+    return "<unmatched>"
+
+
 class RouteTemplateMetrics(PrometheusMiddleware):
     """Labels requests by route template, naming the staff UI mount too (its template is empty)."""
 
     def _get_default_labels(self, request: Request[Any, Any, Any]) -> dict[str, str | int | float]:
-        from core.middleware import route_template
-
         return {**super()._get_default_labels(request), "path": route_template(request.scope)}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.metrics import ERRORS
+from core.metrics import ERRORS, route_template
 
 ACCESS_LOG = logging.getLogger("helpdesk.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -61,17 +61,6 @@ def security_headers(path: str, production: bool) -> list[tuple[bytes, bytes]]:
     if production:
         headers.append(HSTS)
     return headers
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route's template (`/customer/tickets/{ticket_id:int}`), never the raw path."""
-    template = scope.get("path_template")
-    if template:
-        return template
-    handler = scope.get("route_handler")
-    if handler is not None and handler.paths:  # a mount (the staff UI) has no template of its own
-        return min(handler.paths)
-    return "<unmatched>"
 
 
 def caller_role(scope: Scope) -> str:
