@@ -89,7 +89,9 @@ async def provide_page_request(
 
 
 def _page_url(request: Request[Any, Any, Any], number: int) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    # `items()` keeps the request's order; `multi_items()` walks a set, so its order changed
+    # with the hash seed and the same page got different links from run to run.
+    params = [(k, v) for k, v in request.query_params.items() if k != "page"]
     if number > 1:
         params.append(("page", str(number)))
     return str(request.url.with_replacements(query=urlencode(params)))
