@@ -9,7 +9,7 @@ ifdef DATABASE_URL
 export DATABASE_URL
 endif
 
-.PHONY: run test test-sqlite test-postgres install install-dev migrate lint bench clean chromium
+.PHONY: run test test-sqlite test-postgres install install-dev migrate lint bench clean chromium fuzz-release
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ test-postgres: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Release check: the schema fuzzer with many more examples per operation (CI runs 12).
+FUZZ_EXAMPLES ?= 300
+fuzz-release: install-dev
+	env -u DATABASE_URL FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/robustness/test_fuzz_schema.py
 
 bench: install-dev
 	$(BIN)/python benchmarks/api_bench.py

@@ -23,6 +23,8 @@ from auth.controllers import AuthController, provide_auth_service
 from core.auth_settings import check_auth
 from core.db import start_database, stop_database
 from core.errors import DomainError, domain_error_handler, http_error_handler, unexpected_error_handler
+from core.metrics import MetricsController, request_metrics, track_pool
+from core.middleware import ObservabilityMiddleware, configure_access_log
 from core.openapi import SECURITY_SCHEMES
 from core.settings import PROJECT_DIR, Settings, get_settings
 from core.staff import ensure_first_staff_user, staff_mount
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rate_limiter = make_rate_limiter(settings)
     webhook_worker = WebhookWorker(settings, engine)
 
+    configure_access_log()
+
     async def on_startup(app: Litestar) -> None:
         if settings.is_production and settings.auth.simulates_roles:
             logger.warning(
@@ -68,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "any customer or as an admin by sending X-ROLE/X-USER. Use AUTH_MODE=token. !!!"
             )
         await start_database(engine)
+        track_pool(engine)
         await seed_categories()
         await ensure_default_partner(settings)
         password = await ensure_first_staff_user(settings)
@@ -85,9 +90,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_shutdown(app: Litestar) -> None:
         await stop_database(engine)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HomeController,
+            MetricsController,
             PublicController,
             CustomerTicketController,
             AdminTicketController,
@@ -139,12 +145,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         request_max_body_size=settings.max_request_bytes,
+        multipart_form_part_limit=settings.max_form_parts,
+        middleware=[request_metrics().middleware],
         debug=False,
     )
+    # Outside Litestar's own handler (as CORS is), so 404s, errors and the staff UI get it too.
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, production=settings.is_production)
+    return app
 
 
 app = create_app()
 
 if __name__ == "__main__":
     settings = get_settings()
-    uvicorn.run("main:app", host=settings.host, port=settings.port, proxy_headers=True)
+    # The app logs one JSON line per request itself (core/middleware.py).
+    uvicorn.run("main:app", host=settings.host, port=settings.port, proxy_headers=True, access_log=False)

@@ -39,7 +39,7 @@ class AuthController(Controller):
         "/token",
         status_code=HTTP_200_OK,
         operation_id="issueStaffToken",
-        responses=error_responses(400, 401, 415, 429),
+        responses=error_responses(400, 401, 413, 415, 429),
         summary="Staff sign-in: username and password for an access token and a refresh token",
         operation_class=body_operation(StaffLogin, with_files=False),
     )
@@ -53,7 +53,7 @@ class AuthController(Controller):
         "/refresh",
         status_code=HTTP_200_OK,
         operation_id="refreshStaffToken",
-        responses=error_responses(400, 401, 415),
+        responses=error_responses(400, 401, 413, 415),
         summary="Spend a refresh token for a new pair (reusing a spent one revokes the sign-in)",
         operation_class=body_operation(RefreshRequest, with_files=False),
     )
@@ -65,7 +65,7 @@ class AuthController(Controller):
         "/logout",
         status_code=HTTP_204_NO_CONTENT,
         operation_id="logoutStaff",
-        responses=error_responses(400, 415),
+        responses=error_responses(400, 413, 415),
         summary="Revoke a refresh token and every token rotated from the same sign-in",
         operation_class=body_operation(RefreshRequest, with_files=False),
     )
@@ -77,7 +77,7 @@ class AuthController(Controller):
         "/customer/magic-link",
         status_code=HTTP_202_ACCEPTED,
         operation_id="requestCustomerMagicLink",
-        responses=error_responses(400, 415, 429),
+        responses=error_responses(400, 413, 415, 429),
         summary="Mail a one-time sign-in code to a customer (always 202)",
         operation_class=body_operation(MagicLinkRequest, with_files=False),
     )
@@ -98,7 +98,7 @@ class AuthController(Controller):
         "/customer/verify",
         status_code=HTTP_200_OK,
         operation_id="verifyCustomerMagicLink",
-        responses=error_responses(400, 401, 415, 429),
+        responses=error_responses(400, 401, 413, 415, 429),
         summary="Exchange a sign-in code for a customer access token",
         operation_class=body_operation(MagicLinkVerify, with_files=False),
     )

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, InternalServerException
 
 from core.errors import BadRequest, DomainError, FieldError, invalid_fields
 
@@ -24,6 +24,27 @@ _NAMED = re.compile(r"`([^`]+)`")
 
 class UnsupportedMediaType(DomainError):
     status_code = 415
+
+
+class ClientDisconnected(DomainError):
+    """The client went away mid-body: nothing is stored; logged as nginx's 499, not as a 500."""
+
+    status_code = 499
+
+
+# What Litestar raises (as a 500) when the client disconnects while the body streams in.
+_DISCONNECTED = "client disconnected prematurely"
+# What Litestar raises (as a 400) when a form has more parts than `multipart_form_part_limit`.
+_TOO_MANY_PARTS = "Request Entity Too Large"
+
+
+async def _body(request: Request[Any, Any, Any]) -> bytes:
+    try:
+        return await request.body()
+    except InternalServerException as error:
+        if error.detail == _DISCONNECTED:
+            raise ClientDisconnected("The client disconnected before sending the whole body") from None
+        raise
 
 
 def has_nul(value: Any) -> bool:
@@ -69,7 +90,7 @@ def _unsupported(accepted: str) -> UnsupportedMediaType:
 async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if not _is_json(request):
         raise _unsupported("application/json")
-    body = await request.body()
+    body = await _body(request)
     try:
         payload = msgspec.json.decode(body) if body.strip() else None
     except msgspec.DecodeError as error:
@@ -87,9 +108,16 @@ async def read_form(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], li
         form = await request.form()
     except (UnicodeDecodeError, LookupError):
         raise BadRequest("Form fields must be UTF-8 text") from None
+    except InternalServerException as error:
+        if error.detail == _DISCONNECTED:
+            raise ClientDisconnected("The client disconnected before sending the whole form") from None
+        raise
     except ClientException as error:
         if error.status_code == 413:  # the body limit, hit while streaming the form
             raise
+        if error.detail == _TOO_MANY_PARTS:
+            limit = request.app.multipart_form_part_limit
+            raise BadRequest(f"Too many form parts; at most {limit} (files and fields together)") from None
         raise BadRequest(f"Malformed form data: {error.detail}") from None
     attachments = form.getall("attachments", [])
     fields = {key: form.get(key) for key in form if key != "attachments"}

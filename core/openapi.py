@@ -11,24 +11,46 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, SecurityScheme
 from litestar.params import HeaderParameter, QueryParameter
 
+from core.identity import EMAIL_MAX_LENGTH, EMAIL_PATTERN, Role
+
+# Documented only: the values are checked by `resolve_caller`, which words its own errors.
+ROLE_SCHEMA = {"type": "string", "one_of": None, "enum": [role.value for role in Role]}
+EMAIL_SCHEMA = {
+    "type": "string",
+    "one_of": None,
+    "pattern": EMAIL_PATTERN,
+    "max_length": EMAIL_MAX_LENGTH,
+    "format": "email",
+}
+
 IDENTITY_PARAMETERS = {
     "x_role": HeaderParameter(
         name="X-ROLE",
         annotation=str | None,
         required=False,
         description="AUTH_MODE=simulate only: customer or admin (or the `role` query parameter).",
+        schema_extra=ROLE_SCHEMA,
     ),
     "x_user": HeaderParameter(
         name="X-USER",
         annotation=str | None,
         required=False,
         description="AUTH_MODE=simulate only: the caller's e-mail (or the `user` query parameter).",
+        schema_extra=EMAIL_SCHEMA,
     ),
     "role": QueryParameter(
-        name="role", annotation=str | None, required=False, description="Fallback for X-ROLE."
+        name="role",
+        annotation=str | None,
+        required=False,
+        description="Fallback for X-ROLE.",
+        schema_extra=ROLE_SCHEMA,
     ),
     "user": QueryParameter(
-        name="user", annotation=str | None, required=False, description="Fallback for X-USER."
+        name="user",
+        annotation=str | None,
+        required=False,
+        description="Fallback for X-USER.",
+        schema_extra=EMAIL_SCHEMA,
     ),
 }
 

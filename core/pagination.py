@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar import Request
-from litestar.params import FromQuery
+from litestar.params import QueryParameter
 
 from core.errors import NotFound
 
@@ -61,10 +61,27 @@ def check_in_range(request: PageRequest, count: int) -> None:
         raise NotFound("Invalid page.")
 
 
+# Read as text so that a bad page is the contract's 404 "Invalid page.", not a validation error.
+PageNumber = Annotated[
+    str | None,
+    QueryParameter(
+        description="1-based page number; past the end, below 1 or not a number: 404 `Invalid page.`",
+        schema_extra={"type": "integer", "minimum": 1, "one_of": None},
+    ),
+]
+PageSize = Annotated[
+    str | None,
+    QueryParameter(
+        description="Results per page (default API_PAGE_SIZE); larger values are capped at 100.",
+        schema_extra={"type": "integer", "minimum": 1, "maximum": 100, "one_of": None},
+    ),
+]
+
+
 async def provide_page_request(
     request: Request[Any, Any, Any],
-    page: FromQuery[str | None] = None,
-    page_size: FromQuery[str | None] = None,
+    page: PageNumber = None,
+    page_size: PageSize = None,
 ) -> PageRequest:
     """`?page=` (1-based) and `?page_size=` (default API_PAGE_SIZE, capped at 100)."""
     settings = request.app.state.settings

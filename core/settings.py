@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -18,6 +19,7 @@ DEFAULT_EXTERNAL_API_KEY = "dev-external-api-key"
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_CORS_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
 MEGABYTE = 1024 * 1024
+FORM_TEXT_PARTS = 20
 
 
 class SettingsError(RuntimeError):
@@ -54,6 +56,8 @@ class Settings:
     webhook_retry_base_seconds: float = 30.0
     webhook_retry_max_seconds: float = 3600.0
     webhook_give_up_seconds: int = 86400
+    metrics_enabled: bool = True
+    metrics_token_digest: bytes | None = None
 
     @property
     def is_production(self) -> bool:
@@ -62,6 +66,11 @@ class Settings:
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def max_form_parts(self) -> int:
+        """Parts in one multipart body: the files allowed plus room for every text field."""
+        return self.max_upload_files + FORM_TEXT_PARTS
 
     def digest_secret(self, secret: str) -> bytes:
         return keyed_digest(self.secret_key, secret)
@@ -80,17 +89,37 @@ def keyed_digest(key: str, secret: str) -> bytes:
     return hmac.new(key.encode(), secret.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
 
 
-def _int(env: dict[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def _number(
+    env: dict[str, str], name: str, default: float, minimum: float, maximum: float, kind: type
+) -> Any:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        noun = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {noun}, got {raw!r}") from None
     if not minimum <= value <= maximum:
         raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
     return value
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    return _number(env, name, default, minimum, maximum, int)
+
+
+def _float(env: dict[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
+    return _number(env, name, default, minimum, maximum, float)
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("true", "1", "yes")
 
 
 def _path(env: dict[str, str], name: str, default: str) -> Path:
@@ -105,28 +134,6 @@ def _database_url(env: dict[str, str]) -> str | None:
     if not url.startswith(("postgres://", "postgresql://")):
         raise SettingsError("DATABASE_URL must be unset (SQLite) or a postgres:// URL")
     return url
-
-
-def _float(env: dict[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
-    return value
-
-
-def _bool(env: dict[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw not in ("true", "false", "1", "0"):
-        raise SettingsError(f"{name} must be true or false, got {raw!r}")
-    return raw in ("true", "1")
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -152,6 +159,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
     max_upload_mb = _int(env, "MAX_UPLOAD_SIZE_MB", 10, 1, 1024)
     max_request_mb = _int(env, "MAX_REQUEST_SIZE_MB", 25, 1, 4096)
+    # /metrics: on by default in development; in production only when asked for.
+    metrics_token = env.get("METRICS_TOKEN", "").strip()
     return Settings(
         app_env=app_env,
         host=env.get("HOST", "").strip() or "127.0.0.1",
@@ -182,6 +191,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_retry_base_seconds=_float(env, "WEBHOOK_RETRY_BASE_SECONDS", 30.0, 0.001, 86400.0),
         webhook_retry_max_seconds=_float(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600.0, 0.001, 86400.0),
         webhook_give_up_seconds=_int(env, "WEBHOOK_GIVE_UP_SECONDS", 86400, 1, 30 * 86400),
+        metrics_enabled=_bool(env, "METRICS_ENABLED", app_env != "production"),
+        metrics_token_digest=keyed_digest(secret_key, metrics_token) if metrics_token else None,
     )
 
 

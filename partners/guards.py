@@ -26,6 +26,7 @@ async def requires_partner_key(connection: ASGIConnection[Any, Any, Any, Any], _
     if partner is None:
         raise Forbidden("Invalid or missing X-API-KEY")
     connection.state[PARTNER_STATE_KEY] = partner
+    connection.state.caller_role = "partner"  # for the access log
     await enforce(connection, f"partner:{partner.id}", partner.rate_limit or settings.partner_rate_limit)
 
 

@@ -16,14 +16,33 @@ EXTERNAL_REF_MAX = 120
 TEXT_MAX = 50_000
 CATEGORY_MAX = 50
 
-Title = Annotated[str, Meta(max_length=TITLE_MAX, description="Trimmed; must not be blank.")]
-Text = Annotated[str, Meta(max_length=TEXT_MAX)]
-CategoryName = Annotated[str, Meta(max_length=CATEGORY_MAX, description="Name of an existing category.")]
+# Documented, not enforced by msgspec: `not_blank` and `convert` give clearer messages for these.
+NO_NUL = {"pattern": "^[^\\x00]*$"}
+NOT_BLANK = {"pattern": "^[^\\x00]*\\S[^\\x00]*$", "minLength": 1}
+
+Title = Annotated[
+    str, Meta(max_length=TITLE_MAX, description="Trimmed; must not be blank.", extra_json_schema=NOT_BLANK)
+]
+Text = Annotated[str, Meta(max_length=TEXT_MAX, extra_json_schema=NO_NUL)]
+CategoryName = Annotated[
+    str,
+    Meta(
+        max_length=CATEGORY_MAX,
+        description="Name of an existing category (see GET /categories).",
+        examples=["general", "billing", "technical"],
+        extra_json_schema=NO_NUL,
+    ),
+]
 Email = Annotated[
     str, Meta(max_length=EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN, description="An e-mail address.")
 ]
 ExternalRef = Annotated[
-    str, Meta(max_length=EXTERNAL_REF_MAX, description="The partner's own reference; trimmed, not blank.")
+    str,
+    Meta(
+        max_length=EXTERNAL_REF_MAX,
+        description="The partner's own reference; trimmed, not blank.",
+        extra_json_schema=NOT_BLANK,
+    ),
 ]
 
 
@@ -80,7 +99,9 @@ class TicketUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class CommentCreate(Struct, kw_only=True):
-    message: Annotated[str, Meta(max_length=TEXT_MAX, description="Trimmed; must not be blank.")]
+    message: Annotated[
+        str, Meta(max_length=TEXT_MAX, description="Trimmed; must not be blank.", extra_json_schema=NOT_BLANK)
+    ]
 
     def __post_init__(self) -> None:
         self.message = not_blank("message", self.message)

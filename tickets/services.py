@@ -13,6 +13,7 @@ from piccolo.engine.base import Engine
 from core.bodies import has_nul
 from core.db import is_unique_violation, write_transaction
 from core.errors import BadRequest, Conflict, FieldError, NotFound, invalid_fields
+from core.metrics import COMMENTS_ADDED, TICKETS_CREATED
 from core.pagination import PageRequest, check_in_range
 from core.settings import Settings, get_settings
 from partners.keys import AuthenticatedPartner
@@ -188,6 +189,7 @@ class TicketService:
         except BaseException:
             self.store.remove(stored)
             raise
+        TICKETS_CREATED.labels(source.value).inc()
         return ticket.id, stored
 
     async def update(self, ticket_id: int, data: TicketUpdate, actor: Actor) -> TicketDetail:
@@ -214,12 +216,24 @@ class TicketService:
         self, ticket_id: int, data: CommentCreate, actor: Actor, where: Sequence[Any] = ()
     ) -> CommentOut:
         async with write_transaction(self.engine):
-            if await queries.find_ticket(ticket_id, where) is None:
+            # Touching the ticket first takes its row lock, so comments on one ticket are
+            # written one at a time and a time taken under the lock rises with the id.
+            touched = queries.valid_id(ticket_id) and (
+                await Ticket.update({Ticket.updated_at: utc_now()})
+                .where(Ticket.id == ticket_id, *where)
+                .returning(Ticket.id)
+            )
+            if not touched:
                 raise NotFound(TICKET_NOT_FOUND)
-            comment = Comment(ticket=ticket_id, author=actor.name, role=actor.role, message=data.message)
+            now = utc_now()
+            comment = Comment(
+                ticket=ticket_id, author=actor.name, role=actor.role, message=data.message, created_at=now
+            )
             await comment.save()
-            await Ticket.update({Ticket.updated_at: utc_now()}).where(Ticket.id == ticket_id)
+            # The ticket's updated_at is its newest comment's time exactly.
+            await Ticket.update({Ticket.updated_at: now}, use_auto_update=False).where(Ticket.id == ticket_id)
             await self._record(ticket_id, EventKind.commented, actor, {"comment_id": [None, comment.id]})
+        COMMENTS_ADDED.labels(str(actor.role)).inc()
         return CommentOut(
             id=comment.id,
             ticket_id=ticket_id,

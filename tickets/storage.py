@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -86,6 +87,9 @@ class AttachmentStore:
         with target.open("xb") as out:
             shutil.copyfileobj(upload.file, out, COPY_CHUNK)
             size = out.tell()
+            # On disk before the row that points at it commits: an acknowledged file survives a crash.
+            out.flush()
+            os.fsync(out.fileno())
         content_type = upload.content_type if _CONTENT_TYPE.match(upload.content_type or "") else ""
         return StoredFile(
             path=str(relative),

@@ -303,3 +303,12 @@ async def test_tickets_opened_through_the_api_list_newest_first(lister, customer
     pages = await walk(lister.client, await lister.get())
     assert [len(p.json()["results"]) for p in pages] == [20, 2]
     assert [i for p in pages for i in ids_of(p)] == ids[::-1]
+
+
+async def test_links_keep_the_query_in_the_order_it_was_sent(admin):
+    """The same request always gets the same links (they once followed a set's hash order)."""
+    await seed_tickets(3, title="Order")
+    response = await admin.get("/admin/tickets?status=open&q=order&page_size=1&source=customer")
+    assert response.json()["next"] == (
+        "http://testserver/admin/tickets?status=open&q=order&page_size=1&source=customer&page=2"
+    )

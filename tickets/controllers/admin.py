@@ -69,7 +69,7 @@ class AdminTicketController(Controller):
         "/{ticket_id:int}",
         http_method=[HttpMethod.PUT, HttpMethod.PATCH],
         operation_id=lambda _handler, method, _path: "updateTicket" if method == "PUT" else "patchTicket",
-        responses=error_responses(400, 401, 403, 404),
+        responses=error_responses(400, 401, 403, 404, 413, 415),
         summary="Partial update of status, priority, category, assignee, title or description",
         operation_class=body_operation(TicketUpdate, with_files=False),
     )
@@ -86,7 +86,7 @@ class AdminTicketController(Controller):
     @post(
         "/{ticket_id:int}/comments",
         operation_id="commentOnAdminTicket",
-        responses=error_responses(400, 401, 403, 404, 415),
+        responses=error_responses(400, 401, 403, 404, 413, 415),
         summary="Add an agent comment",
         operation_class=body_operation(CommentCreate, with_files=False),
     )

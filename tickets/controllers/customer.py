@@ -89,7 +89,7 @@ class CustomerTicketController(Controller):
     @post(
         "/{ticket_id:int}/comments",
         operation_id="commentOnCustomerTicket",
-        responses=error_responses(400, 401, 403, 404, 415),
+        responses=error_responses(400, 401, 403, 404, 413, 415),
         summary="Add a comment to an own ticket",
         operation_class=body_operation(CommentCreate, with_files=False),
     )
