@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from piccolo.apps.user.tables import BaseUser
 from piccolo.engine.base import Engine
 
 from auth.mail import Mail
@@ -16,7 +15,8 @@ from auth.schemas import AccessToken, TokenPair
 from auth.tables import MagicLinkCode, RefreshToken
 from core.db import write_transaction
 from core.errors import Unauthorized
-from core.identity import Caller, Role, is_email
+from core.identity import Caller, Role
+from core.identity.session import active_staff_email
 from core.identity.tokens import issue_access_token
 from core.settings import Settings
 from core.throttle import Throttle
@@ -45,17 +45,6 @@ class AuthService:
         if account is not None:
             self.throttle.hit(f"{action}:account", account.strip().lower(), auth.throttle_per_account)
 
-    async def _staff_email(self, user_id: int) -> str | None:
-        """The e-mail of an active staff user (admin flag set), else None."""
-        user = (
-            await BaseUser.select(BaseUser.email, BaseUser.active, BaseUser.admin)
-            .where(BaseUser.id == user_id)
-            .first()
-        )
-        if not user or not user["active"] or not user["admin"] or not is_email(user["email"] or ""):
-            return None
-        return user["email"]
-
     def _token_pair(self, email: str, refresh_token: str) -> TokenPair:
         auth = self.settings.auth
         access = issue_access_token(self.settings, Caller(Role.admin, email), auth.access_token_ttl)
@@ -77,7 +66,7 @@ class AuthService:
     async def staff_login(self, username: str, password: str, client_ip: str) -> TokenPair:
         self._throttle("login", client_ip, username)
         user_id = await check_password(username, password)
-        email = await self._staff_email(user_id) if user_id is not None else None
+        email = await active_staff_email(user_id) if user_id is not None else None
         if user_id is None or email is None:
             raise Unauthorized(BAD_LOGIN)
         async with write_transaction(self.engine):
@@ -105,7 +94,7 @@ class AuthService:
                 )
                 .returning(RefreshToken.id)
             )
-            email = await self._staff_email(row["user"]) if spent else None
+            email = await active_staff_email(row["user"]) if spent else None
             if spent and email and row["expires_at"] > now:
                 pair = self._token_pair(email, await self._new_refresh_token(row["user"], row["family"]))
             elif not spent or not email:

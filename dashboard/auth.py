@@ -6,17 +6,13 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from piccolo.apps.user.tables import BaseUser
-from piccolo_api.session_auth.tables import SessionsBase
 
-SESSION_COOKIE = "id"  # Piccolo Admin's session cookie
+from core.identity.session import session_user_id
 
 
 async def signed_in_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> BaseUser | None:
     """The active staff user whose unexpired session the cookie names, else None."""
-    token = connection.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    user_id = await SessionsBase.get_user_id(token)
+    user_id = await session_user_id(connection)
     if user_id is None:
         return None
     return (

@@ -30,14 +30,14 @@ def check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         raise Forbidden("CSRF check failed. Send the csrftoken cookie's value in X-CSRFToken")
 
 
-async def caller_from_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller | None:
-    """An active staff user's session, or None; a write without the CSRF echo is a 403."""
+async def session_user_id(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    """The user id of the unexpired staff UI session the cookie names, else None."""
     token = connection.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    user_id = await SessionsBase.get_user_id(token)
-    if user_id is None:
-        return None
+    return await SessionsBase.get_user_id(token) if token else None
+
+
+async def active_staff_email(user_id: int) -> str | None:
+    """The e-mail of an active staff user (admin flag set), else None."""
     user = (
         await BaseUser.select(BaseUser.email, BaseUser.active, BaseUser.admin)
         .where(BaseUser.id == user_id)
@@ -45,6 +45,15 @@ async def caller_from_session(connection: ASGIConnection[Any, Any, Any, Any]) ->
     )
     if not user or not user["active"] or not user["admin"] or not is_email(user["email"] or ""):
         return None
+    return user["email"]
+
+
+async def caller_from_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller | None:
+    """An active staff user's session, or None; a write without the CSRF echo is a 403."""
+    user_id = await session_user_id(connection)
+    email = await active_staff_email(user_id) if user_id is not None else None
+    if email is None:
+        return None
     if connection.scope.get("method", "GET") not in SAFE_METHODS:
         check_csrf(connection)
-    return Caller(role=Role.admin, email=user["email"])
+    return Caller(role=Role.admin, email=email)
