@@ -17,7 +17,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders, ResponseHeader
 from litestar.types import Message, Scope
 
-from core.errors import DomainError
+from core.errors import TooManyRequests
 from core.settings import Settings
 
 logger = logging.getLogger("helpdesk.ratelimit")
@@ -44,10 +44,6 @@ RATE_LIMIT_RESPONSE_HEADERS = [
         name="RateLimit-Reset", description="Seconds until the minute's window ends.", documentation_only=True
     ),
 ]
-
-
-class TooManyRequests(DomainError):
-    status_code = 429
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +148,8 @@ async def enforce(connection: ASGIConnection[Any, Any, Any, Any], bucket: str, l
     connection.state[HEADERS_STATE_KEY] = result.headers()
     if not result.allowed:
         raise TooManyRequests(
-            f"Rate limit of {limit} requests per minute exceeded; retry in {result.reset} s"
+            f"Rate limit of {limit} requests per minute exceeded; retry in {result.reset} s",
+            retry_after=result.reset,
         )
 
 
