@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,21 +14,8 @@ from litestar import Litestar
 from piccolo.apps.user.tables import BaseUser
 
 from core.staff import staff_mount
-from tests.test_staff_ui import PASSWORD, StaffUser, login, open_ticket, staff_client, ticket_row
+from tests.test_staff_ui import StaffUser, login, make_user, open_ticket, staff_client, ticket_row
 from tickets.tables import Category, Comment, TicketEvent
-
-
-async def make_user(superuser: bool, active: bool = True) -> StaffUser:
-    username = f"agent-{uuid.uuid4().hex[:12]}"
-    await BaseUser.create_user(
-        username=username,
-        password=PASSWORD,
-        email=f"{username}@example.com",
-        active=active,
-        admin=True,
-        superuser=superuser,
-    )
-    return StaffUser(username, PASSWORD)
 
 
 @pytest.fixture

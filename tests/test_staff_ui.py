@@ -58,19 +58,25 @@ async def open_ticket(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any
     return response.json()
 
 
-@pytest.fixture
-async def staff_user() -> AsyncIterator[StaffUser]:
+async def make_user(superuser: bool, active: bool = True) -> StaffUser:
+    """A staff user with a unique name (the user table is not reset between tests)."""
     username = f"agent-{uuid.uuid4().hex[:12]}"
     await BaseUser.create_user(
         username=username,
         password=PASSWORD,
         email=f"{username}@example.com",
-        active=True,
+        active=active,
         admin=True,
-        superuser=True,
+        superuser=superuser,
     )
-    yield StaffUser(username, PASSWORD)
-    await BaseUser.delete().where(BaseUser.username == username)
+    return StaffUser(username, PASSWORD)
+
+
+@pytest.fixture
+async def staff_user() -> AsyncIterator[StaffUser]:
+    user = await make_user(superuser=True)
+    yield user
+    await BaseUser.delete().where(BaseUser.username == user.username)
 
 
 @pytest.fixture
